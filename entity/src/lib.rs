@@ -1,0 +1,42 @@
+//! SeaORM entities for ecoplan.
+//!
+//! Each module is one table. Columns holding enumerations are stored as their stable
+//! upper-case names (`"AT_LEAST"`, `"RESPONSIBLE"` …) and decimals as canonical strings
+//! (`"4.5"`), so both SQLite and PostgreSQL keep them exact and readable; the application's
+//! `domain` module parses them. Nothing here is exposed to GraphQL directly.
+
+pub mod audit_event;
+pub mod domain;
+pub mod group_membership;
+pub mod indicator;
+pub mod indicator_condition;
+pub mod indicator_value;
+pub mod issued_token;
+pub mod plan;
+pub mod revoked_token;
+pub mod section;
+pub mod signing_key;
+pub mod superior_target;
+pub mod task;
+pub mod task_assignment;
+pub mod task_progress;
+pub mod unit;
+
+pub mod prelude {
+    pub use super::audit_event::Entity as AuditEvent;
+    pub use super::domain::Entity as Domain;
+    pub use super::group_membership::Entity as GroupMembership;
+    pub use super::indicator::Entity as Indicator;
+    pub use super::indicator_condition::Entity as IndicatorCondition;
+    pub use super::indicator_value::Entity as IndicatorValue;
+    pub use super::issued_token::Entity as IssuedToken;
+    pub use super::plan::Entity as Plan;
+    pub use super::revoked_token::Entity as RevokedToken;
+    pub use super::section::Entity as Section;
+    pub use super::signing_key::Entity as SigningKey;
+    pub use super::superior_target::Entity as SuperiorTarget;
+    pub use super::task::Entity as Task;
+    pub use super::task_assignment::Entity as TaskAssignment;
+    pub use super::task_progress::Entity as TaskProgress;
+    pub use super::unit::Entity as Unit;
+}

@@ -1,0 +1,25 @@
+//! Database migrations for ecoplan: the same files run on SQLite and PostgreSQL.
+//!
+//! The plan itself is data: `seed/qinshui_plan.json` holds the document's domains, sections,
+//! units, tasks and indicators, and [`m20261128_000002_seed_qinshui_plan`] loads it
+//! idempotently (running it twice inserts nothing new).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_core_tables;
+pub mod m20261128_000002_seed_qinshui_plan;
+
+pub use m20261128_000002_seed_qinshui_plan::{PlanSeed, PLAN_SEED_JSON};
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_core_tables::Migration),
+            Box::new(m20261128_000002_seed_qinshui_plan::Migration),
+        ]
+    }
+}

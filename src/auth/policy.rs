@@ -1,0 +1,163 @@
+//! Every authorization rule of ecoplan, in one place.
+//!
+//! Resolvers and services ask these functions; nothing else compares roles. The same
+//! functions answer the `viewerCan…` fields, so a client never has to copy the rules.
+
+use crate::auth::{Identity, Role};
+use crate::error::{AppError, AppResult};
+
+/// Which tasks (and so which indicators, values and progress) an identity may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskScope {
+    /// Every task.
+    All,
+    /// Only tasks assigned to one of these units (the department and its groups).
+    AssignedTo(Vec<i32>),
+}
+
+impl TaskScope {
+    /// Whether a task assigned to `assigned_unit_ids` is inside the scope.
+    pub fn covers(&self, assigned_unit_ids: &[i32]) -> bool {
+        match self {
+            TaskScope::All => true,
+            TaskScope::AssignedTo(units) => assigned_unit_ids.iter().any(|u| units.contains(u)),
+        }
+    }
+}
+
+/// The tasks `identity` may read. Plan metadata (plan, domains, sections) and the unit
+/// directory are readable by every role and need no scope.
+pub fn task_scope(identity: &Identity) -> TaskScope {
+    match identity.role {
+        Role::Admin | Role::Assessor | Role::Integration => TaskScope::All,
+        Role::Department => TaskScope::AssignedTo(identity.acting_unit_ids()),
+    }
+}
+
+/// A direct lookup of one task (or of an indicator of it) outside the scope is FORBIDDEN.
+pub fn authorize_task_read(identity: &Identity, assigned_unit_ids: &[i32]) -> AppResult<()> {
+    if task_scope(identity).covers(assigned_unit_ids) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "this task is not assigned to your unit",
+        ))
+    }
+}
+
+/// Whether `identity` may report values and progress on a task with these units: only a
+/// department, only on its own tasks (or its groups' tasks).
+pub fn may_report_on_task(identity: &Identity, assigned_unit_ids: &[i32]) -> bool {
+    identity.role == Role::Department && task_scope(identity).covers(assigned_unit_ids)
+}
+
+pub fn authorize_report_on_task(identity: &Identity, assigned_unit_ids: &[i32]) -> AppResult<()> {
+    match identity.role {
+        Role::Department if may_report_on_task(identity, assigned_unit_ids) => Ok(()),
+        Role::Department => Err(AppError::forbidden(
+            "this task is not assigned to your unit",
+        )),
+        _ => Err(AppError::forbidden(
+            "only the departments assigned to a task report on it",
+        )),
+    }
+}
+
+/// Verifying and rejecting reported values is the assessment office's work.
+pub fn may_review_values(identity: &Identity) -> bool {
+    identity.role == Role::Assessor
+}
+
+pub fn authorize_review_values(identity: &Identity) -> AppResult<()> {
+    if may_review_values(identity) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only the assessment office verifies or rejects values",
+        ))
+    }
+}
+
+/// Configuration (units, group members, superior targets) is the admin's.
+pub fn may_configure(identity: &Identity) -> bool {
+    identity.role == Role::Admin
+}
+
+pub fn authorize_configure(identity: &Identity) -> AppResult<()> {
+    if may_configure(identity) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only an administrator changes configuration",
+        ))
+    }
+}
+
+/// Which audit events an identity may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditScope {
+    All,
+    /// Events about this unit's data or done by this unit.
+    Unit(i32),
+}
+
+pub fn audit_scope(identity: &Identity) -> AppResult<AuditScope> {
+    match (identity.role, identity.unit_id()) {
+        (Role::Admin | Role::Assessor, _) => Ok(AuditScope::All),
+        (Role::Department, Some(unit)) => Ok(AuditScope::Unit(unit)),
+        _ => Err(AppError::forbidden(
+            "the audit log is not available to this role",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::UnitRef;
+
+    fn who(role: Role, unit: Option<i32>, groups: Vec<i32>) -> Identity {
+        Identity {
+            subject: "t".into(),
+            role,
+            unit: unit.map(|id| UnitRef {
+                id,
+                code: format!("u{id}"),
+            }),
+            group_ids: groups,
+            token_id: "j".into(),
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn departments_see_their_own_and_their_groups_tasks() {
+        let d = who(Role::Department, Some(3), vec![22]);
+        assert!(authorize_task_read(&d, &[3, 9]).is_ok());
+        assert!(authorize_task_read(&d, &[22]).is_ok());
+        assert!(matches!(
+            authorize_task_read(&d, &[4]),
+            Err(AppError::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn readers_see_everything_but_write_nothing() {
+        for role in [Role::Admin, Role::Assessor, Role::Integration] {
+            let r = who(role, None, vec![]);
+            assert_eq!(task_scope(&r), TaskScope::All);
+            assert!(!may_report_on_task(&r, &[1]));
+        }
+        assert!(!may_review_values(&who(Role::Integration, None, vec![])));
+        assert!(!may_configure(&who(Role::Assessor, None, vec![])));
+        assert!(audit_scope(&who(Role::Integration, None, vec![])).is_err());
+    }
+
+    #[test]
+    fn departments_report_only_on_their_tasks() {
+        let d = who(Role::Department, Some(3), vec![]);
+        assert!(may_report_on_task(&d, &[3]));
+        assert!(!may_report_on_task(&d, &[4]));
+        assert!(!may_review_values(&d));
+    }
+}

@@ -1,0 +1,173 @@
+//! The command line: `serve` (default), `migrate`, `token issue|revoke`, `schema`.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::auth::{keys, Identity, Role};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::UnitCode;
+use crate::error::AppError;
+use crate::service::{tokens, Actor};
+use crate::startup::Application;
+
+/// ecoplan — Qinshui County's ecological-civilization work plan as a GraphQL API.
+///
+/// Configuration comes from ECOPLAN_* environment variables, DATABASE_URL and an optional
+/// ecoplan.toml (see the README).
+#[derive(Debug, Parser)]
+#[command(name = "ecoplan", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API on ECOPLAN_BIND (default 127.0.0.1:8080); the default command.
+    Serve,
+    /// Apply database migrations (and load the plan) without serving.
+    Migrate,
+    /// Issue or revoke tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print the GraphQL schema (SDL) on stdout.
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token and print it alone on stdout.
+    Issue {
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The unit code of a department token (e.g. water_resources_bureau).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Lifetime, e.g. 30d, 12h, 90m.
+        #[arg(long, default_value = "30d")]
+        ttl: String,
+        /// The token's subject (default: the role, or department:UNIT).
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// Revoke a token by its id (the `jti` claim, or `me { tokenId }`).
+    Revoke {
+        /// The token id.
+        jti: String,
+        /// Why the token is revoked (kept in the audit trail).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Assessor,
+    Department,
+    Integration,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Assessor => Role::Assessor,
+            RoleArg::Department => Role::Department,
+            RoleArg::Integration => Role::Integration,
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Schema = command {
+        print!("{}", crate::graphql::schema::sdl());
+        return Ok(());
+    }
+    let settings = Settings::load()?;
+    crate::telemetry::init(&settings);
+    match command {
+        Command::Schema => Ok(()),
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            tracing::info!(port = app.port(), "ecoplan is serving /graphql");
+            app.run_until_stopped().await?;
+            tracing::info!("ecoplan stopped");
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = Db::connect(&settings).await?;
+            db.migrate().await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Issue {
+            role,
+            unit,
+            ttl,
+            subject,
+        }) => {
+            let ttl: Duration = humantime::parse_duration(&ttl).map_err(|_| {
+                AppError::validation(format!(
+                    "--ttl {ttl:?} is not a duration such as 30d or 12h"
+                ))
+            })?;
+            let unit = unit.as_deref().map(UnitCode::parse).transpose()?;
+            let db = Db::connect(&settings).await?;
+            db.migrate().await?;
+            let service = keys::token_service(&settings, &db).await?;
+            let cli_identity = Identity::command_line();
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let issued = tokens::issue(
+                &db,
+                &service,
+                Actor {
+                    identity: &cli_identity,
+                    request_id: &request_id,
+                },
+                tokens::IssueRequest {
+                    role: role.into(),
+                    unit,
+                    subject,
+                    ttl,
+                },
+                Duration::from_secs(settings.jwt_max_ttl_days * 86_400),
+            )
+            .await?;
+            println!("{}", issued.token);
+            eprintln!(
+                "token id {} expires at {}",
+                issued.jti,
+                issued.expires_at.to_rfc3339()
+            );
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { jti, reason }) => {
+            let db = Db::connect(&settings).await?;
+            db.migrate().await?;
+            let cli_identity = Identity::command_line();
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let newly = tokens::revoke(
+                &db,
+                Actor {
+                    identity: &cli_identity,
+                    request_id: &request_id,
+                },
+                &jti,
+                reason.as_deref(),
+            )
+            .await?;
+            if newly {
+                eprintln!("token {jti} revoked");
+            } else {
+                eprintln!("token {jti} was already revoked");
+            }
+            Ok(())
+        }
+    }
+}

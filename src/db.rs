@@ -1,0 +1,143 @@
+//! Database connection: pool settings, migrations, and the write gate.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::config::Settings;
+use crate::error::AppResult;
+
+/// The application's handle on the database.
+///
+/// SQLite allows one writer at a time and answers a second one with "database is locked"
+/// instead of waiting, so on SQLite every write transaction first takes `write_gate`; on
+/// PostgreSQL the gate is absent and concurrent writers rely on row locks and unique keys.
+#[derive(Clone)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    write_gate: Option<Arc<Mutex<()>>>,
+    statements: Arc<AtomicU64>,
+}
+
+/// A write transaction; on SQLite it also holds the write gate until dropped.
+pub struct WriteTx {
+    pub tx: DatabaseTransaction,
+    _gate: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> AppResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Opens the pool with short timeouts, so that a dead database fails requests quickly
+    /// instead of holding them.
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+        let url = settings.database_url.clone();
+        let mut opt = ConnectOptions::new(url.clone());
+        opt.max_connections(settings.db_max_connections)
+            .min_connections(1)
+            .connect_timeout(settings.acquire_timeout())
+            .acquire_timeout(settings.acquire_timeout())
+            .idle_timeout(Duration::from_secs(300))
+            .max_lifetime(Duration::from_secs(1800))
+            .test_before_acquire(false)
+            .sqlx_logging(false);
+        let is_sqlite = url.starts_with("sqlite:");
+        if is_sqlite {
+            opt.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5))
+                    .foreign_keys(true)
+            });
+        } else {
+            let timeout_ms = settings.db_statement_timeout_ms;
+            opt.map_sqlx_postgres_opts(move |o| {
+                o.options([("statement_timeout", timeout_ms.to_string())])
+                    .application_name("ecoplan")
+            });
+        }
+        let statements = Arc::new(AtomicU64::new(0));
+        let mut conn = Database::connect(opt)
+            .await
+            .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Db {
+            conn,
+            write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))),
+            statements,
+        })
+    }
+
+    /// Applies pending migrations (schema and the plan seed).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.conn, None)
+            .await
+            .context("migration failed")
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Statements executed through this handle since start (for tests and metrics).
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Begins a write transaction (taking the SQLite write gate first).
+    pub async fn begin_write(&self) -> AppResult<WriteTx> {
+        let gate = match &self.write_gate {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.conn.begin().await?;
+        Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> AppResult<()> {
+        self.conn.ping().await?;
+        Ok(())
+    }
+}
+
+/// Hides the password of a database URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}://{}:***{}",
+                    &url[..scheme_end],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,123 @@
+//! Exact decimals: targets and reported values are never floats.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+use crate::error::AppError;
+
+/// Most characters accepted in a decimal's text.
+const MAX_DECIMAL_CHARS: usize = 30;
+
+/// An exact decimal number. Parsed only from plain text such as `"26.5"`, `"-3"` or
+/// `"100"` (no exponent, no `+`, no spaces); displayed without trailing zeros, so `"4.50"`
+/// is stored and shown as `"4.5"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExactDecimal(Decimal);
+
+impl ExactDecimal {
+    pub fn parse(s: &str) -> Result<ExactDecimal, AppError> {
+        let bad =
+            || AppError::validation(format!("{s:?} is not a decimal number such as \"26.5\""));
+        if s.is_empty() || s.len() > MAX_DECIMAL_CHARS {
+            return Err(bad());
+        }
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        let mut parts = digits.splitn(2, '.');
+        let int = parts.next().unwrap_or("");
+        let frac = parts.next();
+        let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
+            return Err(bad());
+        }
+        let d = Decimal::from_str(s).map_err(|_| bad())?;
+        Ok(ExactDecimal(d.normalize()))
+    }
+
+    pub fn from_decimal(d: Decimal) -> ExactDecimal {
+        ExactDecimal(d.normalize())
+    }
+
+    pub fn zero() -> ExactDecimal {
+        ExactDecimal(Decimal::ZERO)
+    }
+
+    pub fn inner(self) -> Decimal {
+        self.0
+    }
+
+    pub fn is_integer(self) -> bool {
+        self.0.fract().is_zero()
+    }
+
+    pub fn is_negative(self) -> bool {
+        self.0.is_sign_negative() && !self.0.is_zero()
+    }
+}
+
+impl fmt::Display for ExactDecimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `-0` normalises to "0".
+        if self.0.is_zero() {
+            return f.write_str("0");
+        }
+        write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn keeps_values_exact() {
+        assert_eq!(ExactDecimal::parse("4.5").unwrap().to_string(), "4.5");
+        assert_eq!(ExactDecimal::parse("4.50").unwrap().to_string(), "4.5");
+        assert_eq!(ExactDecimal::parse("100").unwrap().to_string(), "100");
+        assert_eq!(ExactDecimal::parse("0.1").unwrap().to_string(), "0.1");
+        assert_eq!(ExactDecimal::parse("-0").unwrap().to_string(), "0");
+        assert_eq!(
+            ExactDecimal::parse("89.9").unwrap() < ExactDecimal::parse("90").unwrap(),
+            true
+        );
+    }
+
+    #[test]
+    fn refuses_non_numbers() {
+        for bad in [
+            "",
+            "abc",
+            "1e3",
+            "+1",
+            " 1",
+            "1 ",
+            "1.",
+            ".5",
+            "1..2",
+            "NaN",
+            "inf",
+            "0x10",
+            "1,5",
+            "--1",
+            "1234567890123456789012345678901",
+        ] {
+            assert!(ExactDecimal::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips(int in -1_000_000i64..1_000_000, frac in 0u32..10_000) {
+            let text = format!("{int}.{frac:04}");
+            let d = ExactDecimal::parse(&text).unwrap();
+            prop_assert_eq!(ExactDecimal::parse(&d.to_string()).unwrap(), d);
+        }
+
+        #[test]
+        fn never_panics(s in "\\PC{0,40}") {
+            let _ = ExactDecimal::parse(&s);
+        }
+    }
+}

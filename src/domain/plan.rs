@@ -1,0 +1,136 @@
+//! The vocabulary of the plan: how indicators are measured and judged.
+
+use crate::domain::ExactDecimal;
+use crate::error::AppError;
+
+/// Parses a stored enumeration name; a failure means the database holds something the
+/// code does not know, which is a server fault, not a client one.
+pub fn parse_stored<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, AppError> {
+    T::from_str(s)
+        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("unknown {what} {s:?} in the database")))
+}
+
+/// How a unit is named by a task.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum AssignmentRole {
+    /// 责任单位: a unit responsible for the task.
+    Responsible,
+    /// 牵头单位: the unit that leads the task (task (12)).
+    Lead,
+}
+
+/// What kind of value an indicator takes.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum IndicatorKind {
+    /// A share in percent, between 0 and 100 inclusive (e.g. 林草覆盖率).
+    Percentage,
+    /// A rate of change in percent, at most 100 and possibly negative (e.g. a decline rate).
+    PercentChange,
+    /// A non-negative quantity whose unit the plan does not state (e.g. energy use per GDP).
+    Quantity,
+    /// A whole number of occurrences, 0 or more (e.g. pollution incidents).
+    Count,
+    /// Yes or no: whether something is done or holds (e.g. an emergency plan is in force).
+    YesNo,
+}
+
+impl IndicatorKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether reports carry `value` (numeric) rather than `implemented` (yes/no).
+    pub fn is_numeric(self) -> bool {
+        !matches!(self, IndicatorKind::YesNo)
+    }
+
+    /// Checks that a numeric value is admissible for this kind.
+    pub fn check_value(self, v: ExactDecimal) -> Result<(), AppError> {
+        let hundred = ExactDecimal::parse("100")?;
+        match self {
+            IndicatorKind::Percentage if v.is_negative() || v > hundred => Err(
+                AppError::validation(format!("{v} is not a percentage between 0 and 100")),
+            ),
+            IndicatorKind::PercentChange if v > hundred => Err(AppError::validation(format!(
+                "{v} is not a rate of change of at most 100 percent"
+            ))),
+            IndicatorKind::Quantity if v.is_negative() => Err(AppError::validation(format!(
+                "{v} is negative; the quantity must be 0 or more"
+            ))),
+            IndicatorKind::Count if v.is_negative() || !v.is_integer() => Err(
+                AppError::validation(format!("{v} is not a count (a whole number, 0 or more)")),
+            ),
+            IndicatorKind::YesNo => Err(AppError::validation(
+                "this is a yes/no indicator: report `implemented`, not `value`",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Which way is better.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Direction {
+    /// A higher value is better (coverage, utilisation rates).
+    HigherIsBetter,
+    /// A lower value is better (energy use per GDP, incidents).
+    LowerIsBetter,
+}
+
+/// How a condition judges a period's value.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum Comparator {
+    /// The value is at least the target (不低于, 不小于, 以上).
+    AtLeast,
+    /// The value is at most the target.
+    AtMost,
+    /// The value equals the target (达100%).
+    Equals,
+    /// Strictly higher than the previous period's value (逐年提高).
+    Increasing,
+    /// Strictly lower than the previous period's value (持续下降).
+    Decreasing,
+    /// Not lower than the previous period's value (不减少).
+    NotDecreasing,
+    /// Meets the target the higher authority set for the year (完成上级下达的目标任务); the
+    /// target is configuration (`setSuperiorTarget`), judged in the indicator's direction.
+    MeetsSuperiorTarget,
+    /// Nothing occurred in the period: the reported count is 0 (无…发生).
+    NoOccurrence,
+    /// Done or in force: the yes/no answer is yes (制定…预案).
+    Implemented,
+}
+
+impl Comparator {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether the comparator carries a fixed target from the plan.
+    pub fn has_target(self) -> bool {
+        matches!(
+            self,
+            Comparator::AtLeast | Comparator::AtMost | Comparator::Equals
+        )
+    }
+
+    /// Whether the comparator looks at the previous period.
+    pub fn is_trend(self) -> bool {
+        matches!(
+            self,
+            Comparator::Increasing | Comparator::Decreasing | Comparator::NotDecreasing
+        )
+    }
+}

@@ -1,0 +1,73 @@
+//! From [`AppError`] to GraphQL errors with a stable `extensions.code`.
+
+use async_graphql::{ErrorExtensions, Response, ServerError};
+
+use crate::error::AppError;
+
+impl From<AppError> for async_graphql::Error {
+    fn from(e: AppError) -> Self {
+        e.log();
+        let code = e.code();
+        let retry_after = match &e {
+            AppError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+            _ => None,
+        };
+        async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
+            }
+        })
+    }
+}
+
+/// A request-level error (no execution happened) as a GraphQL response.
+pub fn error_response(e: AppError) -> Response {
+    e.log();
+    let mut err = ServerError::new(e.to_string(), None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", e.code());
+    if let AppError::RateLimited { retry_after, .. } = &e {
+        ext.set("retryAfter", retry_after.as_secs().max(1));
+    }
+    err.extensions = Some(ext);
+    Response::from_errors(vec![err])
+}
+
+/// Messages async-graphql uses when a configured limit stops a query.
+const LIMIT_MESSAGES: &[&str] = &[
+    "Query is nested too deep",
+    "Query is too complex",
+    "The recursion depth of the query cannot be greater than",
+    "The number of directives on the field",
+];
+
+/// Gives every error without a code one: limit violations LIMIT_EXCEEDED, and the
+/// parser's and validator's complaints (the document itself is wrong) BAD_USER_INPUT.
+pub fn ensure_codes(resp: &mut Response) {
+    for err in &mut resp.errors {
+        let has_code = err
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = if LIMIT_MESSAGES.iter().any(|m| err.message.contains(m)) {
+            "LIMIT_EXCEEDED"
+        } else {
+            "BAD_USER_INPUT"
+        };
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+}
+
+/// Whether the response is a request error: nothing was executed (parse or validation
+/// failure), so GraphQL-over-HTTP answers it with 400 under `application/graphql-response+json`.
+pub fn is_request_error(resp: &Response) -> bool {
+    resp.data == async_graphql::Value::Null
+        && !resp.errors.is_empty()
+        && resp.errors.iter().all(|e| e.path.is_empty())
+}

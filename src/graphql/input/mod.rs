@@ -1,0 +1,5 @@
+//! GraphQL input types.
+
+pub mod filters;
+
+pub use filters::{IndicatorFilter, TaskFilter};

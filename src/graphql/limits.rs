@@ -1,0 +1,112 @@
+//! Limits checked before execution, which async-graphql 7 does not offer itself: aliases,
+//! root fields and lexical tokens per document.
+
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+
+use crate::config::Settings;
+use crate::error::AppError;
+
+/// Counts lexical tokens cheaply, before parsing: names, numbers, strings and punctuators.
+/// A document with more tokens than allowed is refused without being parsed.
+pub fn check_token_count(query: &str, max_tokens: usize) -> Result<(), AppError> {
+    let mut count = 0usize;
+    let mut chars = query.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() || c == ',' => continue,
+            '#' => {
+                for n in chars.by_ref() {
+                    if n == '\n' || n == '\r' {
+                        break;
+                    }
+                }
+                continue;
+            }
+            '"' => {
+                let mut escaped = false;
+                for n in chars.by_ref() {
+                    if escaped {
+                        escaped = false;
+                    } else if n == '\\' {
+                        escaped = true;
+                    } else if n == '"' {
+                        break;
+                    }
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' || c == '-' => {
+                while chars
+                    .peek()
+                    .is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '.')
+                {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+        count += 1;
+        if count > max_tokens {
+            return Err(AppError::LimitExceeded(format!(
+                "the document has more than {max_tokens} tokens"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn count_aliases(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+    if depth > 64 {
+        return 0;
+    }
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some())
+                    + count_aliases(doc, &f.node.selection_set.node, depth + 1)
+            }
+            Selection::InlineFragment(i) => {
+                count_aliases(doc, &i.node.selection_set.node, depth + 1)
+            }
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Checks aliases (over the whole document) and root fields (per operation).
+pub fn check_document(doc: &ExecutableDocument, settings: &Settings) -> Result<(), AppError> {
+    let mut aliases = 0;
+    for (_, op) in doc.operations.iter() {
+        let roots = op.node.selection_set.node.items.len();
+        if roots > settings.max_root_fields {
+            return Err(AppError::LimitExceeded(format!(
+                "an operation selects {roots} root fields; at most {} are allowed",
+                settings.max_root_fields
+            )));
+        }
+        aliases += count_aliases(doc, &op.node.selection_set.node, 0);
+    }
+    for fragment in doc.fragments.values() {
+        aliases += count_aliases(doc, &fragment.node.selection_set.node, 0);
+    }
+    if aliases > settings.max_aliases {
+        return Err(AppError::LimitExceeded(format!(
+            "the document uses {aliases} aliases; at most {} are allowed",
+            settings.max_aliases
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_tokens() {
+        assert!(check_token_count("{ a b c }", 5).is_ok());
+        assert!(check_token_count("{ a b c d e }", 5).is_err());
+        assert!(check_token_count("# a b c d e f g\n{ a }", 3).is_ok());
+        assert!(check_token_count("{ a(x: \"b c d e f g\") }", 7).is_ok());
+    }
+}

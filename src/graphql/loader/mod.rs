@@ -1,0 +1,66 @@
+//! DataLoaders behind every relation field, created per request (so they carry the
+//! caller's scope and never share cached rows between callers) and registered here only.
+
+mod assignments;
+mod section_tasks;
+mod task;
+mod task_indicators;
+mod unit;
+mod unit_groups;
+mod unit_members;
+mod unit_tasks;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache};
+use async_graphql::Request;
+
+pub use assignments::AssignmentsOfTask;
+pub use section_tasks::TasksOfSection;
+pub use task::TaskById;
+pub use task_indicators::IndicatorsOfTask;
+pub use unit::UnitById;
+pub use unit_groups::GroupsOfUnit;
+pub use unit_members::MembersOfGroup;
+pub use unit_tasks::TasksOfUnit;
+
+use crate::auth::{policy, Identity};
+use crate::db::Db;
+
+/// A per-request loader with a per-request cache.
+pub type Loader<T> = DataLoader<T, HashMapCache>;
+
+fn loader<T: async_graphql::dataloader::Loader<i32>>(inner: T) -> Loader<T> {
+    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
+}
+
+/// Adds every loader to a request.
+pub fn register(request: Request, db: &Db, identity: &Identity) -> Request {
+    let scope = policy::task_scope(identity);
+    request
+        .data(loader(AssignmentsOfTask { db: db.clone() }))
+        .data(loader(IndicatorsOfTask { db: db.clone() }))
+        .data(loader(TaskById { db: db.clone() }))
+        .data(loader(UnitById { db: db.clone() }))
+        .data(loader(MembersOfGroup { db: db.clone() }))
+        .data(loader(GroupsOfUnit { db: db.clone() }))
+        .data(loader(TasksOfUnit {
+            db: db.clone(),
+            scope: scope.clone(),
+        }))
+        .data(loader(TasksOfSection {
+            db: db.clone(),
+            scope,
+        }))
+}
+
+/// The registered loader of type `T`.
+pub fn get<'a, T: async_graphql::dataloader::Loader<i32>>(
+    ctx: &async_graphql::Context<'a>,
+) -> async_graphql::Result<&'a Loader<T>> {
+    ctx.data_opt::<Loader<T>>().ok_or_else(|| {
+        crate::error::AppError::Unexpected(anyhow::anyhow!(
+            "loader {} not registered",
+            std::any::type_name::<T>()
+        ))
+        .into()
+    })
+}

@@ -1,0 +1,22 @@
+use std::collections::HashMap;
+
+use entity::task;
+
+use crate::auth::policy::TaskScope;
+use crate::db::Db;
+use crate::service::tasks;
+
+/// Unit id → its tasks (direct or through its groups) that the caller may see.
+pub struct TasksOfUnit {
+    pub db: Db,
+    pub scope: TaskScope,
+}
+
+impl async_graphql::dataloader::Loader<i32> for TasksOfUnit {
+    type Value = Vec<task::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        Ok(tasks::tasks_of_units(&self.db.conn, &self.scope, keys).await?)
+    }
+}

@@ -1,0 +1,15 @@
+//! The GraphQL API: schema construction and limits, resolvers, objects, inputs, loaders.
+
+pub mod access;
+pub mod connection;
+pub mod context;
+pub mod error;
+pub mod input;
+pub mod limits;
+pub mod loader;
+pub mod object;
+pub mod query;
+pub mod scalars;
+pub mod schema;
+
+pub use schema::{build_schema, AppSchema};

@@ -1,0 +1,65 @@
+use async_graphql::{Context, Object};
+use entity::task;
+
+use crate::error::AppError;
+use crate::graphql::context;
+use crate::graphql::loader::{self, AssignmentsOfTask, IndicatorsOfTask};
+use crate::graphql::object::{Indicator, Section, TaskAssignment};
+
+/// One of the plan's 29 numbered tasks.
+pub struct Task(pub task::Model);
+
+#[Object]
+impl Task {
+    /// Task number as in the document: 12 for （12）.
+    async fn number(&self) -> i32 {
+        self.0.number
+    }
+
+    /// The task's first sentence, e.g. 加强突发生态环境事件应急管理.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The task's whole paragraph, verbatim (page breaks mended), including its units.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// The section (and through it the domain) of the task.
+    async fn section(&self, ctx: &Context<'_>) -> async_graphql::Result<Section> {
+        let catalog = context::catalog(ctx)?;
+        catalog
+            .section(self.0.section_id)
+            .cloned()
+            .map(Section)
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("task without section")).into())
+    }
+
+    /// The units the task names, with their role (RESPONSIBLE or LEAD), in the document's order.
+    async fn assignments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaskAssignment>> {
+        let rows = loader::get::<AssignmentsOfTask>(ctx)?
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(a, u)| TaskAssignment {
+                assignment: a,
+                unit: u,
+            })
+            .collect())
+    }
+
+    /// The indicators the task's text states, in the document's order.
+    async fn indicators(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
+        let rows = loader::get::<IndicatorsOfTask>(ctx)?
+            .load_one(self.0.id)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Indicator)
+            .collect())
+    }
+}

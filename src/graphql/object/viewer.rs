@@ -1,0 +1,40 @@
+use async_graphql::{Context, Object};
+
+use crate::auth::{Identity, Role};
+use crate::graphql::loader::{self, UnitById};
+use crate::graphql::object::Unit;
+use crate::graphql::scalars::DateTime;
+
+/// The caller, as its token says.
+pub struct Viewer(pub Identity);
+
+#[Object]
+impl Viewer {
+    /// The token's subject (`sub`).
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+
+    /// The token's role.
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+
+    /// For a department: its unit.
+    async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        match self.0.unit_id() {
+            None => Ok(None),
+            Some(id) => Ok(loader::get::<UnitById>(ctx)?.load_one(id).await?.map(Unit)),
+        }
+    }
+
+    /// The token's id (`jti`), which `ecoplan token revoke` takes.
+    async fn token_id(&self) -> &str {
+        &self.0.token_id
+    }
+
+    /// When the token expires.
+    async fn expires_at(&self) -> Option<DateTime> {
+        self.0.expires_at.map(DateTime)
+    }
+}

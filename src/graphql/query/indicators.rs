@@ -1,0 +1,59 @@
+use async_graphql::{Context, Object};
+
+use crate::auth::policy;
+use crate::graphql::access;
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::context;
+use crate::graphql::input::IndicatorFilter;
+use crate::graphql::object::Indicator;
+use crate::service::indicators;
+
+#[derive(Default)]
+pub struct IndicatorQuery;
+
+#[Object]
+impl IndicatorQuery {
+    /// The indicators of the tasks the viewer may see, in the plan's order.
+    #[graphql(complexity = "first.unwrap_or(50).max(1) as usize * child_complexity")]
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IndicatorFilter>,
+        #[graphql(desc = "Page size (default 50, at most the configured maximum, 100).")]
+        first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Conn<Indicator>> {
+        let identity = context::identity(ctx)?;
+        let db = context::db(ctx)?;
+        let request = connection::page_request(ctx, "indicator", first, after.as_deref())?;
+        let filter = indicators::filter_condition(
+            &db.conn,
+            context::catalog(ctx)?,
+            &filter.unwrap_or_default().into(),
+        )
+        .await?;
+        let page =
+            indicators::list_indicators(&db.conn, &policy::task_scope(identity), filter, request)
+                .await?;
+        Ok(connection::connection(
+            "indicator",
+            &request,
+            page,
+            |i| i64::from(i.indicator.id),
+            Indicator,
+        ))
+    }
+
+    /// One indicator by code: NOT_FOUND if there is none, FORBIDDEN if its task is not the
+    /// viewer's.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Option<Indicator>> {
+        let db = context::db(ctx)?;
+        let found = indicators::get_indicator(&db.conn, &code).await?;
+        access::ensure_task_readable(ctx, found.indicator.task_id).await?;
+        Ok(Some(Indicator(found)))
+    }
+}

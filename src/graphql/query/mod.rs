@@ -1,0 +1,19 @@
+//! The query root: one object per concept, merged.
+
+mod indicators;
+mod me;
+mod plan;
+mod tasks;
+mod units;
+
+use async_graphql::MergedObject;
+
+/// Every query.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    me::MeQuery,
+    plan::PlanQuery,
+    units::UnitQuery,
+    tasks::TaskQuery,
+    indicators::IndicatorQuery,
+);

@@ -1,0 +1,40 @@
+//! Authentication at the edge: the bearer token becomes an [`Identity`], once per request.
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+
+use crate::auth::{Claims, Identity};
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
+use crate::service;
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(req: &HttpRequest) -> AppResult<&str> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(AppError::Unauthenticated(
+            "a bearer token is required".into(),
+        ));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::Unauthenticated("malformed Authorization header".into()))?;
+    let mut parts = value.splitn(2, ' ');
+    let scheme = parts.next().unwrap_or("");
+    let token = parts.next().unwrap_or("").trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(AppError::Unauthenticated(
+            "malformed Authorization header: expected `Bearer <token>`".into(),
+        ));
+    }
+    Ok(token)
+}
+
+/// Verifies the bearer token's signature and claims (no database needed).
+pub fn verify(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
+    state.tokens.verify(bearer_token(req)?)
+}
+
+/// Resolves verified claims into an identity (revocation, unit) from the database.
+pub async fn resolve(state: &AppState, claims: &Claims) -> AppResult<Identity> {
+    service::identity::resolve(&state.db.conn, claims).await
+}

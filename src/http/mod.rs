@@ -1,0 +1,35 @@
+//! The HTTP surface: routes, the GraphQL handlers, health checks, request ids.
+
+pub mod authn;
+pub mod graphql;
+pub mod health;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::TokenService;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::graphql::AppSchema;
+
+/// Everything a handler needs, shared by all workers.
+pub struct AppState {
+    pub schema: AppSchema,
+    pub tokens: Arc<TokenService>,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+/// Mounts every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/livez", web::get().to(health::livez))
+        .route("/readyz", web::get().to(health::readyz))
+        .service(
+            web::resource("/graphql")
+                .route(web::post().to(graphql::post))
+                .route(web::get().to(graphql::get))
+                .default_service(web::to(graphql::method_not_allowed)),
+        );
+}

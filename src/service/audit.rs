@@ -1,0 +1,50 @@
+//! The audit trail: one event per successful write, inside the write's transaction.
+
+use chrono::Utc;
+use entity::audit_event;
+use sea_orm::{ConnectionTrait, EntityTrait, NotSet, Set};
+use serde_json::Value as Json;
+
+use crate::error::AppResult;
+use crate::service::Actor;
+
+/// What a write did.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    /// A stable verb such as `indicator_value.report`.
+    pub action: &'static str,
+    /// The kind of thing written, e.g. `indicator_value`.
+    pub target_type: &'static str,
+    /// Its natural key, e.g. `straw_utilization_rate/2022#2`.
+    pub target_key: String,
+    /// The unit whose data this is (lets a department read events about its own data).
+    pub scope_unit_id: Option<i32>,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+}
+
+/// Appends the event; call it with the write's transaction so both commit or neither.
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    actor: Actor<'_>,
+    rec: AuditRecord,
+) -> AppResult<()> {
+    let event = audit_event::ActiveModel {
+        id: NotSet,
+        occurred_at: Set(Utc::now()),
+        actor_subject: Set(actor.identity.subject.clone()),
+        actor_role: Set(actor.identity.role.as_str().to_string()),
+        actor_unit_id: Set(actor.identity.unit_id()),
+        action: Set(rec.action.to_string()),
+        target_type: Set(rec.target_type.to_string()),
+        target_key: Set(rec.target_key),
+        scope_unit_id: Set(rec.scope_unit_id),
+        before: Set(rec.before),
+        after: Set(rec.after),
+        request_id: Set(actor.request_id.to_string()),
+    };
+    audit_event::Entity::insert(event)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}

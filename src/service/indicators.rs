@@ -1,0 +1,202 @@
+//! Indicators and their conditions.
+
+use std::collections::HashMap;
+
+use entity::{indicator, indicator_condition, task};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::auth::policy::TaskScope;
+use crate::domain::IndicatorKind;
+use crate::error::{AppError, AppResult};
+use crate::service::catalog::PlanCatalog;
+use crate::service::page::{keyset_page, Page, PageRequest};
+use crate::service::tasks::{self, TaskFilter};
+
+/// An indicator with its conditions in order.
+#[derive(Debug, Clone)]
+pub struct IndicatorWithConditions {
+    pub indicator: indicator::Model,
+    pub conditions: Vec<indicator_condition::Model>,
+}
+
+/// A client's filter on indicators.
+#[derive(Debug, Clone, Default)]
+pub struct IndicatorFilter {
+    pub tasks: TaskFilter,
+    pub kind: Option<IndicatorKind>,
+}
+
+/// `indicator.task_id IN (SELECT id FROM task WHERE …)`.
+fn task_condition(cond: Condition) -> Condition {
+    let ids = Query::select()
+        .column(task::Column::Id)
+        .from(task::Entity)
+        .cond_where(cond)
+        .to_owned();
+    Condition::all().add(indicator::Column::TaskId.in_subquery(ids))
+}
+
+/// The row filter for indicators whose task is inside `scope`.
+pub fn scope_condition(scope: &TaskScope) -> Condition {
+    match scope {
+        TaskScope::All => Condition::all(),
+        TaskScope::AssignedTo(_) => task_condition(tasks::scope_condition(scope)),
+    }
+}
+
+pub async fn filter_condition(
+    db: &impl ConnectionTrait,
+    catalog: &PlanCatalog,
+    filter: &IndicatorFilter,
+) -> AppResult<Condition> {
+    let mut cond = Condition::all();
+    let t = &filter.tasks;
+    if t.domain_code.is_some()
+        || t.section_number.is_some()
+        || t.unit_code.is_some()
+        || t.numbers.is_some()
+    {
+        cond = cond.add(task_condition(
+            tasks::filter_condition(db, catalog, t).await?,
+        ));
+    }
+    if let Some(kind) = filter.kind {
+        cond = cond.add(indicator::Column::Kind.eq(kind.as_str()));
+    }
+    Ok(cond)
+}
+
+/// Attaches each indicator's conditions: one more statement for the whole list.
+async fn with_conditions(
+    db: &impl ConnectionTrait,
+    indicators: Vec<indicator::Model>,
+) -> AppResult<Vec<IndicatorWithConditions>> {
+    let ids: Vec<i32> = indicators.iter().map(|i| i.id).collect();
+    let mut by_indicator: HashMap<i32, Vec<indicator_condition::Model>> = HashMap::new();
+    for c in indicator_condition::Entity::find()
+        .filter(indicator_condition::Column::IndicatorId.is_in(ids))
+        .order_by_asc(indicator_condition::Column::IndicatorId)
+        .order_by_asc(indicator_condition::Column::Position)
+        .all(db)
+        .await?
+    {
+        by_indicator.entry(c.indicator_id).or_default().push(c);
+    }
+    Ok(indicators
+        .into_iter()
+        .map(|i| IndicatorWithConditions {
+            conditions: by_indicator.remove(&i.id).unwrap_or_default(),
+            indicator: i,
+        })
+        .collect())
+}
+
+/// A page of the indicators in `scope` matching `filter`, in the plan's order.
+pub async fn list_indicators(
+    db: &impl ConnectionTrait,
+    scope: &TaskScope,
+    filter: Condition,
+    page: PageRequest,
+) -> AppResult<Page<IndicatorWithConditions>> {
+    let base = indicator::Entity::find()
+        .filter(scope_condition(scope))
+        .filter(filter);
+    let page_of = keyset_page(db, base, indicator::Column::Id, page).await?;
+    Ok(Page {
+        items: with_conditions(db, page_of.items).await?,
+        has_next: page_of.has_next,
+        total: page_of.total,
+    })
+}
+
+/// NOT_FOUND when no indicator has this code.
+pub async fn get_indicator(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> AppResult<IndicatorWithConditions> {
+    let found = indicator::Entity::find()
+        .filter(indicator::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))?;
+    let mut list = with_conditions(db, vec![found]).await?;
+    list.pop()
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("indicator vanished")))
+}
+
+/// Each task's indicators with their conditions, keyed by task id: one statement (a join).
+pub async fn indicators_of_tasks(
+    db: &impl ConnectionTrait,
+    task_ids: &[i32],
+) -> AppResult<HashMap<i32, Vec<IndicatorWithConditions>>> {
+    let rows = indicator::Entity::find()
+        .filter(indicator::Column::TaskId.is_in(task_ids.iter().copied()))
+        .order_by_asc(indicator::Column::TaskId)
+        .order_by_asc(indicator::Column::Position)
+        .order_by_asc(indicator::Column::Id)
+        .find_with_related(indicator_condition::Entity)
+        .order_by_asc(indicator_condition::Column::Position)
+        .all(db)
+        .await?;
+    let mut out: HashMap<i32, Vec<IndicatorWithConditions>> = HashMap::new();
+    for (i, conditions) in rows {
+        out.entry(i.task_id)
+            .or_default()
+            .push(IndicatorWithConditions {
+                indicator: i,
+                conditions,
+            });
+    }
+    Ok(out)
+}
+
+/// Indicators by id with their conditions.
+pub async fn indicators_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> AppResult<HashMap<i32, IndicatorWithConditions>> {
+    let rows = indicator::Entity::find()
+        .filter(indicator::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(indicator::Column::Id)
+        .find_with_related(indicator_condition::Entity)
+        .order_by_asc(indicator_condition::Column::Position)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(i, conditions)| {
+            (
+                i.id,
+                IndicatorWithConditions {
+                    indicator: i,
+                    conditions,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Parses the condition rows into domain values.
+pub fn parsed_conditions(
+    conditions: &[indicator_condition::Model],
+) -> AppResult<
+    Vec<(
+        crate::domain::Comparator,
+        Option<crate::domain::ExactDecimal>,
+    )>,
+> {
+    conditions
+        .iter()
+        .map(|c| {
+            let comparator = crate::domain::plan::parse_stored("comparator", &c.comparator)?;
+            let target = c
+                .target
+                .as_deref()
+                .map(crate::domain::ExactDecimal::parse)
+                .transpose()
+                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored target: {e}")))?;
+            Ok((comparator, target))
+        })
+        .collect()
+}

@@ -1,0 +1,19 @@
+//! The business logic: plain async functions over the database, free of GraphQL types.
+
+pub mod audit;
+pub mod catalog;
+pub mod identity;
+pub mod indicators;
+pub mod page;
+pub mod tasks;
+pub mod tokens;
+pub mod units;
+
+use crate::auth::Identity;
+
+/// Who is writing, and under which request id (for the audit trail).
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub identity: &'a Identity,
+    pub request_id: &'a str,
+}

@@ -1,0 +1,89 @@
+//! Building and running the application.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::auth::{keys, TokenService};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::graphql::build_schema;
+use crate::http::{self, AppState};
+use crate::service::catalog::PlanCatalog;
+
+/// A bound, ready-to-run ecoplan.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+    tokens: Arc<TokenService>,
+    settings: Arc<Settings>,
+}
+
+impl Application {
+    /// Connects, migrates (and seeds), loads keys, binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = Db::connect(&settings).await?;
+        db.migrate().await?;
+        let catalog = PlanCatalog::load(&db).await?;
+        let tokens = Arc::new(keys::token_service(&settings, &db).await?);
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot bind {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let settings = Arc::new(settings);
+        let state = web::Data::new(AppState {
+            schema: build_schema(&settings, Some(db.clone()), Some(catalog)),
+            tokens: tokens.clone(),
+            db: db.clone(),
+            settings: settings.clone(),
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(http::request_id::middleware))
+                .configure(http::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            db,
+            tokens,
+            settings,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn tokens(&self) -> Arc<TokenService> {
+        self.tokens.clone()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (in-flight requests finish, up to 30 s) or `handle().stop()`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
