@@ -78,10 +78,7 @@ mod tests {
         assert_eq!(ExactDecimal::parse("100").unwrap().to_string(), "100");
         assert_eq!(ExactDecimal::parse("0.1").unwrap().to_string(), "0.1");
         assert_eq!(ExactDecimal::parse("-0").unwrap().to_string(), "0");
-        assert_eq!(
-            ExactDecimal::parse("89.9").unwrap() < ExactDecimal::parse("90").unwrap(),
-            true
-        );
+        assert!(ExactDecimal::parse("89.9").unwrap() < ExactDecimal::parse("90").unwrap());
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub fn check_token_count(query: &str, max_tokens: usize) -> Result<(), AppError>
     Ok(())
 }
 
-fn count_aliases(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> usize {
+fn count_aliases(set: &SelectionSet, depth: usize) -> usize {
     if depth > 64 {
         return 0;
     }
@@ -63,10 +63,10 @@ fn count_aliases(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> 
         .map(|s| match &s.node {
             Selection::Field(f) => {
                 usize::from(f.node.alias.is_some())
-                    + count_aliases(doc, &f.node.selection_set.node, depth + 1)
+                    + count_aliases(&f.node.selection_set.node, depth + 1)
             }
             Selection::InlineFragment(i) => {
-                count_aliases(doc, &i.node.selection_set.node, depth + 1)
+                count_aliases(&i.node.selection_set.node, depth + 1)
             }
             Selection::FragmentSpread(_) => 0,
         })
@@ -84,10 +84,10 @@ pub fn check_document(doc: &ExecutableDocument, settings: &Settings) -> Result<(
                 settings.max_root_fields
             )));
         }
-        aliases += count_aliases(doc, &op.node.selection_set.node, 0);
+        aliases += count_aliases(&op.node.selection_set.node, 0);
     }
     for fragment in doc.fragments.values() {
-        aliases += count_aliases(doc, &fragment.node.selection_set.node, 0);
+        aliases += count_aliases(&fragment.node.selection_set.node, 0);
     }
     if aliases > settings.max_aliases {
         return Err(AppError::LimitExceeded(format!(
@@ -107,6 +107,7 @@ mod tests {
         assert!(check_token_count("{ a b c }", 5).is_ok());
         assert!(check_token_count("{ a b c d e }", 5).is_err());
         assert!(check_token_count("# a b c d e f g\n{ a }", 3).is_ok());
-        assert!(check_token_count("{ a(x: \"b c d e f g\") }", 7).is_ok());
+        assert!(check_token_count("{ a(x: \"b c d e f g\") }", 8).is_ok());
+        assert!(check_token_count("{ a(x: \"b c d e f g\") }", 7).is_err());
     }
 }

@@ -255,6 +255,9 @@ pub async fn post(
             rt,
         );
     }
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return refuse(AppError::validation("the request needs a `query` string"), None, rt);
+    }
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => {

@@ -1,0 +1,254 @@
+#![allow(dead_code)]
+//! `spawn_app` and friends.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ecoplan::auth::{Identity, Role, TokenService};
+use ecoplan::config::{Environment, Settings};
+use ecoplan::db::Db;
+use ecoplan::domain::UnitCode;
+use ecoplan::service::{tokens, Actor};
+use ecoplan::startup::Application;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+/// The HS256 secret the test apps use, so tests can also forge tokens.
+pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789";
+pub const TEST_KID: &str = "test";
+
+/// A running application on a fresh database.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub tokens: Arc<TokenService>,
+    pub settings: Settings,
+    pub database_url: String,
+    pub handle: actix_web::dev::ServerHandle,
+    _sqlite_file: Option<TempFile>,
+}
+
+/// Deletes a SQLite file (and its WAL companions) when dropped.
+pub struct TempFile(pub PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Whether this run targets PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+fn base_settings() -> Settings {
+    Settings {
+        env: Environment::Development,
+        bind: "127.0.0.1:0".into(),
+        workers: 1,
+        db_max_connections: 5,
+        jwt_secret: Some(TEST_SECRET.into()),
+        jwt_kid: TEST_KID.into(),
+        ..Settings::default()
+    }
+}
+
+fn postgres_url_with_db(base: &str, db: &str) -> String {
+    let (scheme, rest) = base.split_once("://").unwrap_or(("postgres", base));
+    let (authority, path_query) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let query = path_query.find('?').map(|q| &path_query[q..]).unwrap_or("");
+    format!("{scheme}://{authority}/{db}{query}")
+}
+
+/// A migrated, seeded database to copy from: built once per test binary.
+async fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            if let Ok(base) = std::env::var("TEST_DATABASE_URL").map(|v| v.trim().to_string()) {
+                if !base.is_empty() {
+                    let name = format!("ecoplan_tpl_{}", &id[..12]);
+                    let admin = sea_orm::Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+                    use sea_orm::ConnectionTrait;
+                    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create template");
+                    admin.close().await.ok();
+                    let mut settings = base_settings();
+                    settings.database_url = postgres_url_with_db(&base, &name);
+                    let db = Db::connect(&settings).await.expect("connect to template");
+                    db.migrate().await.expect("migrate template");
+                    db.conn.close().await.ok();
+                    return name;
+                }
+            }
+            let path = std::env::temp_dir().join(format!("ecoplan-template-{id}.db"));
+            let mut settings = base_settings();
+            settings.database_url = format!("sqlite://{}?mode=rwc", path.display());
+            let db = Db::connect(&settings).await.expect("open template");
+            db.migrate().await.expect("migrate template");
+            use sea_orm::ConnectionTrait;
+            db.conn.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.expect("checkpoint");
+            db.conn.close().await.ok();
+            path.display().to_string()
+        })
+        .await
+        .clone()
+}
+
+/// A fresh database copied from the template; returns its URL and, for SQLite, its file.
+pub async fn fresh_database() -> (String, Option<TempFile>) {
+    let template = template().await;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    if on_postgres() {
+        let base = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
+        let name = format!("ecoplan_test_{}", &id[..16]);
+        let admin = sea_orm::Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+        use sea_orm::ConnectionTrait;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        (postgres_url_with_db(&base, &name), None)
+    } else {
+        let path = std::env::temp_dir().join(format!("ecoplan-test-{id}.db"));
+        std::fs::copy(&template, &path).expect("copy template");
+        (format!("sqlite://{}?mode=rwc", path.display()), Some(TempFile(path)))
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the application with settings adjusted by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    ecoplan::telemetry::init_for_tests();
+    let (database_url, sqlite_file) = fresh_database().await;
+    let mut settings = base_settings();
+    settings.database_url = database_url.clone();
+    configure(&mut settings);
+    let app = Application::build(settings.clone()).await.expect("build application");
+    let port = app.port();
+    let db = app.db().clone();
+    let tokens = app.tokens();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        db,
+        tokens,
+        settings,
+        database_url,
+        handle,
+        _sqlite_file: sqlite_file,
+    }
+}
+
+impl TestApp {
+    /// Issues a token through the application's own token service.
+    pub async fn token_for(&self, role: Role, unit: Option<&str>) -> String {
+        let cli = Identity::command_line();
+        tokens::issue(
+            &self.db,
+            &self.tokens,
+            Actor { identity: &cli, request_id: "test" },
+            tokens::IssueRequest {
+                role,
+                unit: unit.map(|u| UnitCode::parse(u).expect("unit code")),
+                subject: None,
+                ttl: Duration::from_secs(3600),
+            },
+            Duration::from_secs(86_400 * 400),
+        )
+        .await
+        .expect("issue token")
+        .token
+    }
+
+    pub async fn admin(&self) -> String {
+        self.token_for(Role::Admin, None).await
+    }
+
+    pub async fn assessor(&self) -> String {
+        self.token_for(Role::Assessor, None).await
+    }
+
+    pub async fn integration(&self) -> String {
+        self.token_for(Role::Integration, None).await
+    }
+
+    pub async fn department(&self, unit: &str) -> String {
+        self.token_for(Role::Department, Some(unit)).await
+    }
+
+    /// POSTs a GraphQL request; returns (HTTP status, body).
+    pub async fn post_graphql(&self, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("content-type", "application/json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// A GraphQL request that must succeed at the HTTP level; returns the body.
+    pub async fn graphql(&self, query: &str, variables: Value, token: &str) -> Value {
+        let (status, body) = self.post_graphql(query, variables, Some(token)).await;
+        assert_eq!(status, 200, "HTTP {status}: {body}");
+        body
+    }
+
+    /// Like [`graphql`] but fails on any GraphQL error; returns `data`.
+    pub async fn data(&self, query: &str, variables: Value, token: &str) -> Value {
+        let body = self.graphql(query, variables, token).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Runs SQL returning one integer (for "nothing was written" checks).
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let row = self
+            .db
+            .conn
+            .query_one_raw(Statement::from_string(self.db.backend(), sql.to_string()))
+            .await
+            .expect("query")
+            .expect("row");
+        row.try_get_by_index::<i64>(0).expect("integer")
+    }
+}
+
+/// The `extensions.code` of the first error of a body.
+pub fn error_code(body: &Value) -> String {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>").to_string()
+}
+
+/// Every error code of a body.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_string()).collect())
+        .unwrap_or_default()
+}

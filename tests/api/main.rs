@@ -1,0 +1,14 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The API test suite: every test starts the real application (`spawn_app`) on a fresh
+//! database and talks to it over HTTP. Set `TEST_DATABASE_URL` to run the same tests on
+//! PostgreSQL; without it they run on SQLite.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod health;
+mod http;
+mod plan;
+mod schema;
+mod scoping;

@@ -1,0 +1,140 @@
+//! What each role sees: departments only their own tasks, everywhere in the graph.
+
+use serde_json::json;
+
+use crate::helpers::{error_code, spawn_app, TestApp};
+
+fn numbers(v: &serde_json::Value) -> Vec<i64> {
+    v.as_array().unwrap().iter().map(|t| t["number"].as_i64().unwrap()).collect()
+}
+
+fn edge_numbers(conn: &serde_json::Value) -> Vec<i64> {
+    conn["edges"].as_array().unwrap().iter().map(|e| e["node"]["number"].as_i64().unwrap()).collect()
+}
+
+/// Adds `member` to `group` directly in the database (the mutation comes with the write API).
+async fn add_member(app: &TestApp, group: &str, member: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = format!(
+        "INSERT INTO group_membership (group_unit_id, member_unit_id, created_at) \
+         SELECT g.id, m.id, CURRENT_TIMESTAMP FROM unit g, unit m WHERE g.code = '{group}' AND m.code = '{member}'"
+    );
+    app.db.conn.execute_raw(Statement::from_string(app.db.backend(), sql)).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_water_bureau_sees_exactly_tasks_3_14_and_16() {
+    let app = spawn_app().await;
+    let token = app.department("water_resources_bureau").await;
+    let data = app
+        .data("{ me { role unit { code name } } tasks { totalCount edges { node { number } } } }", json!({}), &token)
+        .await;
+    assert_eq!(data["me"]["role"], "DEPARTMENT");
+    assert_eq!(data["me"]["unit"]["name"], "县水务局");
+    assert_eq!(data["tasks"]["totalCount"], 3);
+    assert_eq!(edge_numbers(&data["tasks"]), vec![3, 14, 16]);
+
+    let body = app.graphql("{ task(number: 4) { number title } }", json!({}), &token).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    assert!(body["data"]["task"].is_null());
+    let body = app.graphql(r#"{ indicator(code: "forest_grass_coverage_rate") { code } }"#, json!({}), &token).await;
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let data = app.data("{ task(number: 14) { number } }", json!({}), &token).await;
+    assert_eq!(data["task"]["number"], 14);
+}
+
+#[tokio::test]
+async fn no_edge_reaches_another_units_tasks_or_indicators() {
+    let app = spawn_app().await;
+    let token = app.department("water_resources_bureau").await;
+    let data = app
+        .data(
+            r#"{
+              task(number: 14) { assignments { unit { code tasks { number indicators { code } } } } }
+              eco: unit(code: "ecology_environment_branch") { tasks { number } }
+              natural: unit(code: "natural_resources_bureau") { tasks { number } }
+              sections { number tasks { number } }
+              domains { sections { tasks { number } } }
+              indicators(first: 100) { totalCount edges { node { code task { number assignments { unit { tasks { number } } } } } } }
+              filtered: tasks(filter: { unitCode: "ecology_environment_branch" }) { totalCount }
+              units { tasks { number } }
+            }"#,
+            json!({}),
+            &token,
+        )
+        .await;
+    // 县自然资源局 shares task 14 with the water bureau; its own tasks 11, 13, 17 stay hidden.
+    for a in data["task"]["assignments"].as_array().unwrap() {
+        for t in a["unit"]["tasks"].as_array().unwrap() {
+            assert!([3, 14, 16].contains(&t["number"].as_i64().unwrap()), "{a}");
+        }
+    }
+    assert_eq!(numbers(&data["eco"]["tasks"]), Vec::<i64>::new());
+    assert_eq!(numbers(&data["natural"]["tasks"]), vec![14]);
+    let mut visible: Vec<i64> = data["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| numbers(&s["tasks"]))
+        .collect();
+    visible.sort();
+    assert_eq!(visible, vec![3, 14, 16]);
+    assert_eq!(data["indicators"]["totalCount"], 4);
+    for e in data["indicators"]["edges"].as_array().unwrap() {
+        assert!([3, 14, 16].contains(&e["node"]["task"]["number"].as_i64().unwrap()));
+    }
+    assert_eq!(data["filtered"]["totalCount"], 0);
+    for u in data["units"].as_array().unwrap() {
+        for t in u["tasks"].as_array().unwrap() {
+            assert!([3, 14, 16].contains(&t["number"].as_i64().unwrap()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_member_of_a_group_sees_the_groups_tasks() {
+    let app = spawn_app().await;
+    // Before membership: the education bureau sees its own task 29 only.
+    let token = app.department("education_bureau").await;
+    let data = app.data("{ tasks { edges { node { number } } } }", json!({}), &token).await;
+    assert_eq!(edge_numbers(&data["tasks"]), vec![29]);
+    add_member(&app, "county_departments", "education_bureau").await;
+    let data = app
+        .data(
+            r#"{ tasks { edges { node { number } } } task(number: 28) { number }
+                 me { unit { groups { code } tasks { number } } } }"#,
+            json!({}),
+            &token,
+        )
+        .await;
+    assert_eq!(edge_numbers(&data["tasks"]), vec![28, 29]);
+    assert_eq!(data["task"]["number"], 28);
+    assert_eq!(data["me"]["unit"]["groups"], json!([{ "code": "county_departments" }]));
+    assert_eq!(numbers(&data["me"]["unit"]["tasks"]), vec![28, 29]);
+    let admin = app.admin().await;
+    let data = app
+        .data(r#"{ unit(code: "county_departments") { members { code } tasks { number } } }"#, json!({}), &admin)
+        .await;
+    assert_eq!(data["unit"]["members"], json!([{ "code": "education_bureau" }]));
+    assert_eq!(numbers(&data["unit"]["tasks"]), vec![28]);
+}
+
+#[tokio::test]
+async fn integration_and_assessor_tokens_read_everything() {
+    let app = spawn_app().await;
+    for (token, role) in [(app.integration().await, "INTEGRATION"), (app.assessor().await, "ASSESSOR")] {
+        let data = app
+            .data(
+                r#"{ me { role unit { code } } tasks { totalCount } indicators { totalCount }
+                     task(number: 4) { number } indicator(code: "straw_utilization_rate") { code } }"#,
+                json!({}),
+                &token,
+            )
+            .await;
+        assert_eq!(data["me"]["role"], role);
+        assert!(data["me"]["unit"].is_null());
+        assert_eq!(data["tasks"]["totalCount"], 29);
+        assert_eq!(data["indicators"]["totalCount"], 36);
+        assert_eq!(data["task"]["number"], 4);
+    }
+}
