@@ -106,17 +106,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
-        Command::Token(TokenCommand::Issue {
-            role,
-            unit,
-            ttl,
-            subject,
-        }) => {
-            let ttl: Duration = humantime::parse_duration(&ttl).map_err(|_| {
-                AppError::validation(format!(
-                    "--ttl {ttl:?} is not a duration such as 30d or 12h"
-                ))
-            })?;
+        Command::Token(TokenCommand::Issue { role, unit, ttl, subject }) => {
+            let ttl: Duration = humantime::parse_duration(&ttl)
+                .map_err(|_| AppError::validation(format!("--ttl {ttl:?} is not a duration such as 30d or 12h")))?;
             let unit = unit.as_deref().map(UnitCode::parse).transpose()?;
             let db = Db::connect(&settings).await?;
             db.migrate().await?;
@@ -126,25 +118,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let issued = tokens::issue(
                 &db,
                 &service,
-                Actor {
-                    identity: &cli_identity,
-                    request_id: &request_id,
-                },
-                tokens::IssueRequest {
-                    role: role.into(),
-                    unit,
-                    subject,
-                    ttl,
-                },
+                Actor { identity: &cli_identity, request_id: &request_id },
+                tokens::IssueRequest { role: role.into(), unit, subject, ttl },
                 Duration::from_secs(settings.jwt_max_ttl_days * 86_400),
             )
             .await?;
             println!("{}", issued.token);
-            eprintln!(
-                "token id {} expires at {}",
-                issued.jti,
-                issued.expires_at.to_rfc3339()
-            );
+            eprintln!("token id {} expires at {}", issued.jti, issued.expires_at.to_rfc3339());
             Ok(())
         }
         Command::Token(TokenCommand::Revoke { jti, reason }) => {
@@ -154,10 +134,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let request_id = uuid::Uuid::new_v4().to_string();
             let newly = tokens::revoke(
                 &db,
-                Actor {
-                    identity: &cli_identity,
-                    request_id: &request_id,
-                },
+                Actor { identity: &cli_identity, request_id: &request_id },
                 &jti,
                 reason.as_deref(),
             )

@@ -135,10 +135,7 @@ impl Settings {
 
     /// Checks values that would make the service unsafe or unusable.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.max_page_size < 1
-            || self.default_page_size < 1
-            || self.default_page_size > self.max_page_size
-        {
+        if self.max_page_size < 1 || self.default_page_size < 1 || self.default_page_size > self.max_page_size {
             bail!("default_page_size must be between 1 and max_page_size");
         }
         if self.jwt_issuer.is_empty() || self.jwt_audience.is_empty() {
@@ -173,8 +170,8 @@ impl Settings {
             return Ok(Some(secret.clone()));
         }
         if let Some(path) = &self.jwt_secret_file {
-            let secret = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read ECOPLAN_JWT_SECRET_FILE {path}"))?;
+            let secret =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read ECOPLAN_JWT_SECRET_FILE {path}"))?;
             return Ok(Some(secret.trim_end_matches(['\r', '\n']).to_string()));
         }
         Ok(None)

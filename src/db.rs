@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::config::Settings;
@@ -71,8 +69,7 @@ impl Db {
         } else {
             let timeout_ms = settings.db_statement_timeout_ms;
             opt.map_sqlx_postgres_opts(move |o| {
-                o.options([("statement_timeout", timeout_ms.to_string())])
-                    .application_name("ecoplan")
+                o.options([("statement_timeout", timeout_ms.to_string())]).application_name("ecoplan")
             });
         }
         let statements = Arc::new(AtomicU64::new(0));
@@ -83,18 +80,12 @@ impl Db {
         conn.set_metric_callback(move |_info| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Db {
-            conn,
-            write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))),
-            statements,
-        })
+        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), statements })
     }
 
     /// Applies pending migrations (schema and the plan seed).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None)
-            .await
-            .context("migration failed")
+        Migrator::up(&self.conn, None).await.context("migration failed")
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -129,12 +120,7 @@ pub fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let creds = &url[scheme_end + 3..at];
             match creds.find(':') {
-                Some(colon) => format!(
-                    "{}://{}:***{}",
-                    &url[..scheme_end],
-                    &creds[..colon],
-                    &url[at..]
-                ),
+                Some(colon) => format!("{}://{}:***{}", &url[..scheme_end], &creds[..colon], &url[at..]),
                 None => url.to_string(),
             }
         }

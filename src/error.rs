@@ -28,10 +28,7 @@ pub enum AppError {
     LimitExceeded(String),
     /// Too many requests; retry after the given time.
     #[error("{message}")]
-    RateLimited {
-        message: String,
-        retry_after: Duration,
-    },
+    RateLimited { message: String, retry_after: Duration },
     /// The database could not be reached in time.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),

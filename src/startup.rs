@@ -31,8 +31,7 @@ impl Application {
         db.migrate().await?;
         let catalog = PlanCatalog::load(&db).await?;
         let tokens = Arc::new(keys::token_service(&settings, &db).await?);
-        let listener = TcpListener::bind(&settings.bind)
-            .with_context(|| format!("cannot bind {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let settings = Arc::new(settings);
         let state = web::Data::new(AppState {
@@ -42,23 +41,14 @@ impl Application {
             settings: settings.clone(),
         });
         let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .wrap(from_fn(http::request_id::middleware))
-                .configure(http::routes)
+            App::new().app_data(state.clone()).wrap(from_fn(http::request_id::middleware)).configure(http::routes)
         })
         .listen(listener)?
         .shutdown_timeout(30);
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
-        Ok(Application {
-            port,
-            server: server.run(),
-            db,
-            tokens,
-            settings,
-        })
+        Ok(Application { port, server: server.run(), db, tokens, settings })
     }
 
     pub fn port(&self) -> u16 {

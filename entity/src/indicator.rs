@@ -24,11 +24,7 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::indicator_condition::Entity")]
     Condition,
-    #[sea_orm(
-        belongs_to = "super::task::Entity",
-        from = "Column::TaskId",
-        to = "super::task::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::task::Entity", from = "Column::TaskId", to = "super::task::Column::Id")]
     Task,
 }
 

@@ -5,11 +5,7 @@ use sea_orm_migration::schema::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(
-    from_table: &'static str,
-    from_col: &'static str,
-    to_table: &'static str,
-) -> ForeignKeyCreateStatement {
+fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{from_col}"))
         .from(from_table, from_col)
@@ -19,12 +15,7 @@ fn fk(
         .to_owned()
 }
 
-fn index(
-    table: &'static str,
-    name: &str,
-    cols: &[&'static str],
-    unique: bool,
-) -> IndexCreateStatement {
+fn index(table: &'static str, name: &str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut stmt = Index::create();
     stmt.name(name).table(table).if_not_exists();
     for col in cols {
@@ -268,80 +259,20 @@ impl MigrationTrait for Migration {
 
         let indexes = [
             index("domain", "ux_domain_plan_code", &["plan_id", "code"], true),
-            index(
-                "section",
-                "ux_section_plan_number",
-                &["plan_id", "number"],
-                true,
-            ),
+            index("section", "ux_section_plan_number", &["plan_id", "number"], true),
             index("task", "ux_task_plan_number", &["plan_id", "number"], true),
-            index(
-                "group_membership",
-                "ix_group_membership_member",
-                &["member_unit_id"],
-                false,
-            ),
-            index(
-                "task_assignment",
-                "ux_task_assignment_task_unit",
-                &["task_id", "unit_id"],
-                true,
-            ),
-            index(
-                "task_assignment",
-                "ix_task_assignment_unit_task",
-                &["unit_id", "task_id"],
-                false,
-            ),
-            index(
-                "indicator",
-                "ix_indicator_task",
-                &["task_id", "position"],
-                false,
-            ),
-            index(
-                "indicator_condition",
-                "ix_indicator_condition_indicator",
-                &["indicator_id", "position"],
-                false,
-            ),
+            index("group_membership", "ix_group_membership_member", &["member_unit_id"], false),
+            index("task_assignment", "ux_task_assignment_task_unit", &["task_id", "unit_id"], true),
+            index("task_assignment", "ix_task_assignment_unit_task", &["unit_id", "task_id"], false),
+            index("indicator", "ix_indicator_task", &["task_id", "position"], false),
+            index("indicator_condition", "ix_indicator_condition_indicator", &["indicator_id", "position"], false),
             // One row per revision: the unique key is what makes concurrent reports safe.
-            index(
-                "indicator_value",
-                "ux_indicator_value_revision",
-                &["indicator_id", "period", "revision"],
-                true,
-            ),
-            index(
-                "indicator_value",
-                "ix_indicator_value_reported_at",
-                &["reported_at"],
-                false,
-            ),
-            index(
-                "task_progress",
-                "ux_task_progress_version",
-                &["task_id", "period", "version"],
-                true,
-            ),
-            index(
-                "superior_target",
-                "ux_superior_target_year",
-                &["indicator_id", "year"],
-                true,
-            ),
-            index(
-                "audit_event",
-                "ix_audit_event_occurred",
-                &["occurred_at"],
-                false,
-            ),
-            index(
-                "audit_event",
-                "ix_audit_event_scope",
-                &["scope_unit_id", "id"],
-                false,
-            ),
+            index("indicator_value", "ux_indicator_value_revision", &["indicator_id", "period", "revision"], true),
+            index("indicator_value", "ix_indicator_value_reported_at", &["reported_at"], false),
+            index("task_progress", "ux_task_progress_version", &["task_id", "period", "version"], true),
+            index("superior_target", "ux_superior_target_year", &["indicator_id", "year"], true),
+            index("audit_event", "ix_audit_event_occurred", &["occurred_at"], false),
+            index("audit_event", "ix_audit_event_scope", &["scope_unit_id", "id"], false),
         ];
         for idx in indexes {
             manager.create_index(idx).await?;
@@ -351,9 +282,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in TABLES.iter().rev() {
-            manager
-                .drop_table(Table::drop().table(*table).if_exists().to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(*table).if_exists().to_owned()).await?;
         }
         Ok(())
     }

@@ -190,15 +190,8 @@ impl MigrationTrait for Migration {
             .await?;
         }
         for s in &seed.sections {
-            let domain_id = id_of(
-                manager,
-                "domain",
-                vec![
-                    ("plan_id", plan_id.into()),
-                    ("code", s.domain.clone().into()),
-                ],
-            )
-            .await?;
+            let domain_id =
+                id_of(manager, "domain", vec![("plan_id", plan_id.into()), ("code", s.domain.clone().into())]).await?;
             insert_ignore(
                 manager,
                 "section",
@@ -229,12 +222,8 @@ impl MigrationTrait for Migration {
             .await?;
         }
         for t in &seed.tasks {
-            let section_id = id_of(
-                manager,
-                "section",
-                vec![("plan_id", plan_id.into()), ("number", t.section.into())],
-            )
-            .await?;
+            let section_id =
+                id_of(manager, "section", vec![("plan_id", plan_id.into()), ("number", t.section.into())]).await?;
             insert_ignore(
                 manager,
                 "task",
@@ -248,12 +237,8 @@ impl MigrationTrait for Migration {
                 ],
             )
             .await?;
-            let task_id = id_of(
-                manager,
-                "task",
-                vec![("plan_id", plan_id.into()), ("number", t.number.into())],
-            )
-            .await?;
+            let task_id =
+                id_of(manager, "task", vec![("plan_id", plan_id.into()), ("number", t.number.into())]).await?;
             for (position, a) in t.units.iter().enumerate() {
                 let unit_id = id_of(manager, "unit", vec![("code", a.unit.clone().into())]).await?;
                 insert_ignore(
@@ -265,12 +250,7 @@ impl MigrationTrait for Migration {
                         ("unit_id", unit_id.into()),
                         ("role", a.role.clone().into()),
                         ("as_written", a.as_written.clone().into()),
-                        (
-                            "position",
-                            <i32 as std::convert::TryFrom<usize>>::try_from(position)
-                                .map_err(custom)?
-                                .into(),
-                        ),
+                        ("position", <i32 as std::convert::TryFrom<usize>>::try_from(position).map_err(custom)?.into()),
                     ],
                 )
                 .await?;
@@ -278,12 +258,7 @@ impl MigrationTrait for Migration {
         }
         let mut position_in_task = std::collections::HashMap::<i32, i32>::new();
         for i in &seed.indicators {
-            let task_id = id_of(
-                manager,
-                "task",
-                vec![("plan_id", plan_id.into()), ("number", i.task.into())],
-            )
-            .await?;
+            let task_id = id_of(manager, "task", vec![("plan_id", plan_id.into()), ("number", i.task.into())]).await?;
             let position = position_in_task.entry(i.task).or_insert(0);
             *position += 1;
             insert_ignore(
@@ -304,8 +279,7 @@ impl MigrationTrait for Migration {
                 ],
             )
             .await?;
-            let indicator_id =
-                id_of(manager, "indicator", vec![("code", i.code.clone().into())]).await?;
+            let indicator_id = id_of(manager, "indicator", vec![("code", i.code.clone().into())]).await?;
             // Conditions have no natural key of their own: insert them only with a new indicator.
             let existing = manager
                 .get_connection()
@@ -326,10 +300,7 @@ impl MigrationTrait for Migration {
                         .columns(["indicator_id", "position", "comparator", "target"])
                         .values([
                             indicator_id.into(),
-                            (<i32 as std::convert::TryFrom<usize>>::try_from(position)
-                                .map_err(custom)?
-                                + 1)
-                            .into(),
+                            (<i32 as std::convert::TryFrom<usize>>::try_from(position).map_err(custom)? + 1).into(),
                             c.comparator.clone().into(),
                             c.target.clone().into(),
                         ])
@@ -367,31 +338,21 @@ impl MigrationTrait for Migration {
         )
         .await?;
         conn.execute(
-            Query::delete()
-                .from_table("indicator")
-                .and_where(Expr::col("plan_id").in_subquery(plan_ids.clone())),
+            Query::delete().from_table("indicator").and_where(Expr::col("plan_id").in_subquery(plan_ids.clone())),
         )
         .await?;
         conn.execute(
-            Query::delete()
-                .from_table("task_assignment")
-                .and_where(Expr::col("task_id").in_subquery(task_ids)),
+            Query::delete().from_table("task_assignment").and_where(Expr::col("task_id").in_subquery(task_ids)),
         )
         .await?;
         for table in ["task", "section", "domain"] {
             conn.execute(
-                Query::delete()
-                    .from_table(table)
-                    .and_where(Expr::col("plan_id").in_subquery(plan_ids.clone())),
+                Query::delete().from_table(table).and_where(Expr::col("plan_id").in_subquery(plan_ids.clone())),
             )
             .await?;
         }
-        conn.execute(
-            Query::delete()
-                .from_table("plan")
-                .and_where(Expr::col("code").eq(seed.plan.code.clone())),
-        )
-        .await?;
+        conn.execute(Query::delete().from_table("plan").and_where(Expr::col("code").eq(seed.plan.code.clone())))
+            .await?;
         conn.execute(
             Query::delete()
                 .from_table("unit")
@@ -436,24 +397,12 @@ mod tests {
         }
         for i in &seed.indicators {
             let task = seed.tasks.iter().find(|t| t.number == i.task).unwrap();
-            assert!(
-                task.text.contains(&i.statement),
-                "{} is not verbatim",
-                i.code
-            );
+            assert!(task.text.contains(&i.statement), "{} is not verbatim", i.code);
             assert!(!i.conditions.is_empty(), "{}", i.code);
-            assert!(
-                i.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-                "{}",
-                i.code
-            );
+            assert!(i.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", i.code);
         }
         for u in &seed.units {
-            assert!(
-                u.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-                "{}",
-                u.code
-            );
+            assert!(u.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", u.code);
         }
     }
 }

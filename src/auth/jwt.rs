@@ -60,19 +60,11 @@ fn refused(reason: &str) -> AppError {
 
 impl TokenService {
     /// `keys` must be non-empty; the last one signs.
-    pub fn new(
-        keys: Vec<HmacKey>,
-        issuer: &str,
-        audience: &str,
-        leeway: Duration,
-    ) -> anyhow::Result<TokenService> {
+    pub fn new(keys: Vec<HmacKey>, issuer: &str, audience: &str, leeway: Duration) -> anyhow::Result<TokenService> {
         let Some(newest) = keys.last() else {
             anyhow::bail!("no signing key is configured");
         };
-        let signing = (
-            newest.kid.clone(),
-            EncodingKey::from_secret(&newest.secret)?,
-        );
+        let signing = (newest.kid.clone(), EncodingKey::from_secret(&newest.secret)?);
         let mut verifying = HashMap::new();
         for k in &keys {
             verifying.insert(k.kid.clone(), DecodingKey::from_secret(&k.secret)?);
@@ -85,13 +77,7 @@ impl TokenService {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
-        Ok(TokenService {
-            signing,
-            verifying,
-            validation,
-            issuer: issuer.to_string(),
-            audience: audience.to_string(),
-        })
+        Ok(TokenService { signing, verifying, validation, issuer: issuer.to_string(), audience: audience.to_string() })
     }
 
     /// Signs a token for `role` (and `unit` for departments) valid for `ttl`.
@@ -103,8 +89,7 @@ impl TokenService {
         ttl: Duration,
     ) -> Result<(String, Claims), AppError> {
         let now = Utc::now().timestamp();
-        let ttl =
-            i64::try_from(ttl.as_secs()).map_err(|_| AppError::validation("ttl is too long"))?;
+        let ttl = i64::try_from(ttl.as_secs()).map_err(|_| AppError::validation("ttl is too long"))?;
         let claims = Claims {
             sub: subject.to_string(),
             role,
@@ -135,21 +120,14 @@ impl TokenService {
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(refused("algorithm not allowed"));
         }
-        if header.jku.is_some()
-            || header.x5u.is_some()
-            || header.jwk.is_some()
-            || header.x5c.is_some()
-        {
+        if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some() {
             return Err(refused("key references in the header are not accepted"));
         }
         if header.crit.is_some() {
             return Err(refused("critical header extensions are not supported"));
         }
         let kid = header.kid.ok_or_else(|| refused("no key id"))?;
-        let key = self
-            .verifying
-            .get(&kid)
-            .ok_or_else(|| refused("unknown key id"))?;
+        let key = self.verifying.get(&kid).ok_or_else(|| refused("unknown key id"))?;
         let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
@@ -167,9 +145,7 @@ impl TokenService {
             return Err(refused("empty sub or jti"));
         }
         match (claims.role, &claims.unit) {
-            (Role::Department, None) => {
-                return Err(refused("a department token must name its unit"))
-            }
+            (Role::Department, None) => return Err(refused("a department token must name its unit")),
             (Role::Department, Some(_)) => {}
             (_, Some(_)) => return Err(refused("only department tokens name a unit")),
             (_, None) => {}
@@ -184,10 +160,7 @@ mod tests {
 
     fn service(secret: &[u8]) -> TokenService {
         TokenService::new(
-            vec![HmacKey {
-                kid: "k1".into(),
-                secret: secret.to_vec(),
-            }],
+            vec![HmacKey { kid: "k1".into(), secret: secret.to_vec() }],
             "ecoplan",
             "ecoplan-api",
             Duration::from_secs(5),
@@ -198,9 +171,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let s = service(b"0123456789abcdef0123456789abcdef");
-        let (token, claims) = s
-            .issue("admin", Role::Admin, None, Duration::from_secs(60))
-            .unwrap();
+        let (token, claims) = s.issue("admin", Role::Admin, None, Duration::from_secs(60)).unwrap();
         let back = s.verify(&token).unwrap();
         assert_eq!(back.jti, claims.jti);
         assert_eq!(back.role, Role::Admin);
@@ -210,26 +181,13 @@ mod tests {
     fn a_token_from_another_key_is_refused() {
         let a = service(b"0123456789abcdef0123456789abcdef");
         let b = service(b"fedcba9876543210fedcba9876543210");
-        let (token, _) = a
-            .issue("admin", Role::Admin, None, Duration::from_secs(60))
-            .unwrap();
-        assert!(matches!(
-            b.verify(&token),
-            Err(AppError::Unauthenticated(_))
-        ));
+        let (token, _) = a.issue("admin", Role::Admin, None, Duration::from_secs(60)).unwrap();
+        assert!(matches!(b.verify(&token), Err(AppError::Unauthenticated(_))));
     }
 
     #[test]
     fn empty_secrets_are_refused() {
-        assert!(TokenService::new(
-            vec![HmacKey {
-                kid: "k".into(),
-                secret: vec![]
-            }],
-            "i",
-            "a",
-            Duration::from_secs(1)
-        )
-        .is_err());
+        assert!(TokenService::new(vec![HmacKey { kid: "k".into(), secret: vec![] }], "i", "a", Duration::from_secs(1))
+            .is_err());
     }
 }

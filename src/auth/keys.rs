@@ -29,10 +29,7 @@ pub async fn token_service(settings: &Settings, db: &Db) -> anyhow::Result<Token
             if settings.is_production() && secret.len() < MIN_SECRET_BYTES {
                 bail!("ECOPLAN_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production");
             }
-            vec![HmacKey {
-                kid: settings.jwt_kid.clone(),
-                secret: secret.into_bytes(),
-            }]
+            vec![HmacKey { kid: settings.jwt_kid.clone(), secret: secret.into_bytes() }]
         }
         None if settings.is_production() => {
             bail!("ECOPLAN_JWT_SECRET (or ECOPLAN_JWT_SECRET_FILE) must be set in production")

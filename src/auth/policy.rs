@@ -39,9 +39,7 @@ pub fn authorize_task_read(identity: &Identity, assigned_unit_ids: &[i32]) -> Ap
     if task_scope(identity).covers(assigned_unit_ids) {
         Ok(())
     } else {
-        Err(AppError::forbidden(
-            "this task is not assigned to your unit",
-        ))
+        Err(AppError::forbidden("this task is not assigned to your unit"))
     }
 }
 
@@ -54,12 +52,8 @@ pub fn may_report_on_task(identity: &Identity, assigned_unit_ids: &[i32]) -> boo
 pub fn authorize_report_on_task(identity: &Identity, assigned_unit_ids: &[i32]) -> AppResult<()> {
     match identity.role {
         Role::Department if may_report_on_task(identity, assigned_unit_ids) => Ok(()),
-        Role::Department => Err(AppError::forbidden(
-            "this task is not assigned to your unit",
-        )),
-        _ => Err(AppError::forbidden(
-            "only the departments assigned to a task report on it",
-        )),
+        Role::Department => Err(AppError::forbidden("this task is not assigned to your unit")),
+        _ => Err(AppError::forbidden("only the departments assigned to a task report on it")),
     }
 }
 
@@ -72,9 +66,7 @@ pub fn authorize_review_values(identity: &Identity) -> AppResult<()> {
     if may_review_values(identity) {
         Ok(())
     } else {
-        Err(AppError::forbidden(
-            "only the assessment office verifies or rejects values",
-        ))
+        Err(AppError::forbidden("only the assessment office verifies or rejects values"))
     }
 }
 
@@ -87,9 +79,7 @@ pub fn authorize_configure(identity: &Identity) -> AppResult<()> {
     if may_configure(identity) {
         Ok(())
     } else {
-        Err(AppError::forbidden(
-            "only an administrator changes configuration",
-        ))
+        Err(AppError::forbidden("only an administrator changes configuration"))
     }
 }
 
@@ -105,9 +95,7 @@ pub fn audit_scope(identity: &Identity) -> AppResult<AuditScope> {
     match (identity.role, identity.unit_id()) {
         (Role::Admin | Role::Assessor, _) => Ok(AuditScope::All),
         (Role::Department, Some(unit)) => Ok(AuditScope::Unit(unit)),
-        _ => Err(AppError::forbidden(
-            "the audit log is not available to this role",
-        )),
+        _ => Err(AppError::forbidden("the audit log is not available to this role")),
     }
 }
 
@@ -120,10 +108,7 @@ mod tests {
         Identity {
             subject: "t".into(),
             role,
-            unit: unit.map(|id| UnitRef {
-                id,
-                code: format!("u{id}"),
-            }),
+            unit: unit.map(|id| UnitRef { id, code: format!("u{id}") }),
             group_ids: groups,
             token_id: "j".into(),
             expires_at: None,
@@ -135,10 +120,7 @@ mod tests {
         let d = who(Role::Department, Some(3), vec![22]);
         assert!(authorize_task_read(&d, &[3, 9]).is_ok());
         assert!(authorize_task_read(&d, &[22]).is_ok());
-        assert!(matches!(
-            authorize_task_read(&d, &[4]),
-            Err(AppError::Forbidden(_))
-        ));
+        assert!(matches!(authorize_task_read(&d, &[4]), Err(AppError::Forbidden(_))));
     }
 
     #[test]

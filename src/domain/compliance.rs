@@ -22,9 +22,7 @@ impl Observation {
     fn magnitude(self) -> ExactDecimal {
         match self {
             Observation::Number(d) => d,
-            Observation::YesNo(b) => {
-                ExactDecimal::from_decimal(if b { 1.into() } else { 0.into() })
-            }
+            Observation::YesNo(b) => ExactDecimal::from_decimal(if b { 1.into() } else { 0.into() }),
         }
     }
 }
@@ -76,11 +74,7 @@ pub struct Compliance {
 }
 
 /// Whether `current` is worse than `previous` in `direction`.
-pub fn declined(
-    direction: Direction,
-    current: Option<Observation>,
-    previous: Option<Observation>,
-) -> bool {
+pub fn declined(direction: Direction, current: Option<Observation>, previous: Option<Observation>) -> bool {
     match (current, previous) {
         (Some(c), Some(p)) => match direction {
             Direction::HigherIsBetter => c.magnitude() < p.magnitude(),
@@ -93,11 +87,8 @@ pub fn declined(
 /// Judges every condition; the status is NOT_MET if any fails, else NO_DATA if any cannot
 /// be judged, else MET.
 pub fn evaluate(input: &ComplianceInput<'_>) -> Compliance {
-    let outcomes: Vec<ConditionOutcome> = input
-        .conditions
-        .iter()
-        .map(|&(comparator, target)| judge(input, comparator, target))
-        .collect();
+    let outcomes: Vec<ConditionOutcome> =
+        input.conditions.iter().map(|&(comparator, target)| judge(input, comparator, target)).collect();
     let status = if outcomes.iter().any(|o| o.satisfied == Some(false)) {
         ComplianceStatus::NotMet
     } else if outcomes.iter().any(|o| o.satisfied.is_none()) {
@@ -105,43 +96,25 @@ pub fn evaluate(input: &ComplianceInput<'_>) -> Compliance {
     } else {
         ComplianceStatus::Met
     };
-    Compliance {
-        status,
-        declined: declined(input.direction, input.current, input.previous),
-        conditions: outcomes,
-    }
+    Compliance { status, declined: declined(input.direction, input.current, input.previous), conditions: outcomes }
 }
 
-fn judge(
-    input: &ComplianceInput<'_>,
-    comparator: Comparator,
-    target: Option<ExactDecimal>,
-) -> ConditionOutcome {
+fn judge(input: &ComplianceInput<'_>, comparator: Comparator, target: Option<ExactDecimal>) -> ConditionOutcome {
     let period = input.period;
-    let outcome = |target: Option<ExactDecimal>, satisfied: Option<bool>, explanation: String| {
-        ConditionOutcome {
-            comparator,
-            target,
-            satisfied,
-            explanation,
-        }
+    let outcome = |target: Option<ExactDecimal>, satisfied: Option<bool>, explanation: String| ConditionOutcome {
+        comparator,
+        target,
+        satisfied,
+        explanation,
     };
     let Some(current) = input.current else {
-        return outcome(
-            target,
-            None,
-            format!("no value has been reported for {period}"),
-        );
+        return outcome(target, None, format!("no value has been reported for {period}"));
     };
     let cur = current.describe();
     match comparator {
         Comparator::AtLeast | Comparator::AtMost | Comparator::Equals => {
             let (Some(t), Observation::Number(v)) = (target, current) else {
-                return outcome(
-                    target,
-                    None,
-                    format!("{comparator:?} needs a numeric value and a target"),
-                );
+                return outcome(target, None, format!("{comparator:?} needs a numeric value and a target"));
             };
             let (ok, word) = match comparator {
                 Comparator::AtLeast => (v >= t, "at least"),
@@ -149,20 +122,12 @@ fn judge(
                 _ => (v == t, "equal to"),
             };
             let verdict = if ok { "is" } else { "is not" };
-            outcome(
-                Some(t),
-                Some(ok),
-                format!("{period}: {v} {verdict} {word} {t}"),
-            )
+            outcome(Some(t), Some(ok), format!("{period}: {v} {verdict} {word} {t}"))
         }
         Comparator::Increasing | Comparator::Decreasing | Comparator::NotDecreasing => {
             let prev_period = period.previous();
             let Some(previous) = input.previous else {
-                return outcome(
-                    None,
-                    None,
-                    format!("no value for the previous period {prev_period} to compare with"),
-                );
+                return outcome(None, None, format!("no value for the previous period {prev_period} to compare with"));
             };
             let (c, p) = (current.magnitude(), previous.magnitude());
             let (ok, word) = match comparator {
@@ -174,38 +139,23 @@ fn judge(
             outcome(
                 None,
                 Some(ok),
-                format!(
-                    "{period}: {cur} {verdict} {word} {} in {prev_period}",
-                    previous.describe()
-                ),
+                format!("{period}: {cur} {verdict} {word} {} in {prev_period}", previous.describe()),
             )
         }
         Comparator::MeetsSuperiorTarget => {
             let year = period.year();
             let Some(t) = input.superior_target else {
-                return outcome(
-                    None,
-                    None,
-                    format!("no superior target has been configured for {year}"),
-                );
+                return outcome(None, None, format!("no superior target has been configured for {year}"));
             };
             let Observation::Number(v) = current else {
-                return outcome(
-                    Some(t),
-                    None,
-                    "a superior target needs a numeric value".into(),
-                );
+                return outcome(Some(t), None, "a superior target needs a numeric value".into());
             };
             let (ok, word) = match input.direction {
                 Direction::HigherIsBetter => (v >= t, "at least"),
                 Direction::LowerIsBetter => (v <= t, "at most"),
             };
             let verdict = if ok { "is" } else { "is not" };
-            outcome(
-                Some(t),
-                Some(ok),
-                format!("{period}: {v} {verdict} {word} the superior target {t} for {year}"),
-            )
+            outcome(Some(t), Some(ok), format!("{period}: {v} {verdict} {word} the superior target {t} for {year}"))
         }
         Comparator::NoOccurrence => {
             let Observation::Number(v) = current else {
@@ -221,17 +171,10 @@ fn judge(
         }
         Comparator::Implemented => {
             let Observation::YesNo(done) = current else {
-                return outcome(
-                    None,
-                    None,
-                    "an implementation condition needs a yes/no answer".into(),
-                );
+                return outcome(None, None, "an implementation condition needs a yes/no answer".into());
             };
-            let text = if done {
-                format!("{period}: reported as done")
-            } else {
-                format!("{period}: reported as not done")
-            };
+            let text =
+                if done { format!("{period}: reported as done") } else { format!("{period}: reported as not done") };
             outcome(None, Some(done), text)
         }
     }
@@ -266,34 +209,16 @@ mod tests {
     fn at_least_is_inclusive() {
         let c = [(Comparator::AtLeast, Some(d("90")))];
         let hi = Direction::HigherIsBetter;
-        assert_eq!(
-            run(&c, hi, Some(Observation::Number(d("89.9"))), None, None).status,
-            ComplianceStatus::NotMet
-        );
-        assert_eq!(
-            run(&c, hi, Some(Observation::Number(d("90"))), None, None).status,
-            ComplianceStatus::Met
-        );
-        assert_eq!(
-            run(&c, hi, None, None, None).status,
-            ComplianceStatus::NoData
-        );
+        assert_eq!(run(&c, hi, Some(Observation::Number(d("89.9"))), None, None).status, ComplianceStatus::NotMet);
+        assert_eq!(run(&c, hi, Some(Observation::Number(d("90"))), None, None).status, ComplianceStatus::Met);
+        assert_eq!(run(&c, hi, None, None, None).status, ComplianceStatus::NoData);
     }
 
     #[test]
     fn a_failing_condition_wins_over_an_unknown_one() {
-        let c = [
-            (Comparator::MeetsSuperiorTarget, None),
-            (Comparator::Decreasing, None),
-        ];
+        let c = [(Comparator::MeetsSuperiorTarget, None), (Comparator::Decreasing, None)];
         let lo = Direction::LowerIsBetter;
-        let r = run(
-            &c,
-            lo,
-            Some(Observation::Number(d("0.5"))),
-            Some(Observation::Number(d("0.4"))),
-            None,
-        );
+        let r = run(&c, lo, Some(Observation::Number(d("0.5"))), Some(Observation::Number(d("0.4"))), None);
         assert_eq!(r.status, ComplianceStatus::NotMet);
         assert!(r.declined);
         assert_eq!(r.conditions[0].satisfied, None);
@@ -303,21 +228,9 @@ mod tests {
     fn superior_target_follows_direction() {
         let c = [(Comparator::MeetsSuperiorTarget, None)];
         let lo = Direction::LowerIsBetter;
-        let r = run(
-            &c,
-            lo,
-            Some(Observation::Number(d("0.48"))),
-            None,
-            Some(d("0.5")),
-        );
+        let r = run(&c, lo, Some(Observation::Number(d("0.48"))), None, Some(d("0.5")));
         assert_eq!(r.status, ComplianceStatus::Met);
-        let r = run(
-            &c,
-            lo,
-            Some(Observation::Number(d("0.52"))),
-            None,
-            Some(d("0.5")),
-        );
+        let r = run(&c, lo, Some(Observation::Number(d("0.52"))), None, Some(d("0.5")));
         assert_eq!(r.status, ComplianceStatus::NotMet);
     }
 }

@@ -18,8 +18,7 @@ pub struct ExactDecimal(Decimal);
 
 impl ExactDecimal {
     pub fn parse(s: &str) -> Result<ExactDecimal, AppError> {
-        let bad =
-            || AppError::validation(format!("{s:?} is not a decimal number such as \"26.5\""));
+        let bad = || AppError::validation(format!("{s:?} is not a decimal number such as \"26.5\""));
         if s.is_empty() || s.len() > MAX_DECIMAL_CHARS {
             return Err(bad());
         }

@@ -7,8 +7,10 @@ pub mod period;
 pub mod plan;
 pub mod text;
 pub mod unit_code;
+pub mod work;
 
 pub use decimal::ExactDecimal;
 pub use period::{Frequency, Period};
 pub use plan::{AssignmentRole, Comparator, Direction, IndicatorKind};
 pub use unit_code::UnitCode;
+pub use work::{ProgressStatus, ValueStatus};

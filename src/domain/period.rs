@@ -7,17 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::error::AppError;
 
 /// How often an indicator is reported.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    async_graphql::Enum,
-    strum::EnumString,
-    strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Frequency {
     /// Once a year; periods look like `2021`.
@@ -50,9 +40,7 @@ impl Period {
     /// Parses `2021`, `2021-Q3` or `2021-07` (exactly these shapes).
     pub fn parse(s: &str) -> Result<Period, AppError> {
         let bad = || {
-            AppError::validation(format!(
-                "period {s:?} is not a year (2021), a quarter (2021-Q3) or a month (2021-07)"
-            ))
+            AppError::validation(format!("period {s:?} is not a year (2021), a quarter (2021-Q3) or a month (2021-07)"))
         };
         let bytes = s.as_bytes();
         if bytes.len() < 4 || !bytes[..4].iter().all(u8::is_ascii_digit) {
@@ -148,6 +136,16 @@ impl Period {
     }
 }
 
+/// Today's date in the county (China Standard Time, UTC+8, no daylight saving): a period
+/// that has not begun there is in the future.
+pub fn today_in_county() -> NaiveDate {
+    let now = chrono::Utc::now();
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(cst) => now.with_timezone(&cst).date_naive(),
+        None => now.date_naive(),
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -197,10 +195,7 @@ mod tests {
 
     #[test]
     fn previous_crosses_years() {
-        assert_eq!(
-            Period::Quarter(2021, 1).previous(),
-            Period::Quarter(2020, 4)
-        );
+        assert_eq!(Period::Quarter(2021, 1).previous(), Period::Quarter(2020, 4));
         assert_eq!(Period::Month(2021, 1).previous(), Period::Month(2020, 12));
         assert_eq!(Period::Year(2021).previous(), Period::Year(2020));
     }

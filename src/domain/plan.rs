@@ -6,14 +6,11 @@ use crate::error::AppError;
 /// Parses a stored enumeration name; a failure means the database holds something the
 /// code does not know, which is a server fault, not a client one.
 pub fn parse_stored<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, AppError> {
-    T::from_str(s)
-        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("unknown {what} {s:?} in the database")))
+    T::from_str(s).map_err(|_| AppError::Unexpected(anyhow::anyhow!("unknown {what} {s:?} in the database")))
 }
 
 /// How a unit is named by a task.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssignmentRole {
     /// 责任单位: a unit responsible for the task.
@@ -23,9 +20,7 @@ pub enum AssignmentRole {
 }
 
 /// What kind of value an indicator takes.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum IndicatorKind {
     /// A share in percent, between 0 and 100 inclusive (e.g. 林草覆盖率).
@@ -54,30 +49,28 @@ impl IndicatorKind {
     pub fn check_value(self, v: ExactDecimal) -> Result<(), AppError> {
         let hundred = ExactDecimal::parse("100")?;
         match self {
-            IndicatorKind::Percentage if v.is_negative() || v > hundred => Err(
-                AppError::validation(format!("{v} is not a percentage between 0 and 100")),
-            ),
-            IndicatorKind::PercentChange if v > hundred => Err(AppError::validation(format!(
-                "{v} is not a rate of change of at most 100 percent"
-            ))),
-            IndicatorKind::Quantity if v.is_negative() => Err(AppError::validation(format!(
-                "{v} is negative; the quantity must be 0 or more"
-            ))),
-            IndicatorKind::Count if v.is_negative() || !v.is_integer() => Err(
-                AppError::validation(format!("{v} is not a count (a whole number, 0 or more)")),
-            ),
-            IndicatorKind::YesNo => Err(AppError::validation(
-                "this is a yes/no indicator: report `implemented`, not `value`",
-            )),
+            IndicatorKind::Percentage if v.is_negative() || v > hundred => {
+                Err(AppError::validation(format!("{v} is not a percentage between 0 and 100")))
+            }
+            IndicatorKind::PercentChange if v > hundred => {
+                Err(AppError::validation(format!("{v} is not a rate of change of at most 100 percent")))
+            }
+            IndicatorKind::Quantity if v.is_negative() => {
+                Err(AppError::validation(format!("{v} is negative; the quantity must be 0 or more")))
+            }
+            IndicatorKind::Count if v.is_negative() || !v.is_integer() => {
+                Err(AppError::validation(format!("{v} is not a count (a whole number, 0 or more)")))
+            }
+            IndicatorKind::YesNo => {
+                Err(AppError::validation("this is a yes/no indicator: report `implemented`, not `value`"))
+            }
             _ => Ok(()),
         }
     }
 }
 
 /// Which way is better.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Direction {
     /// A higher value is better (coverage, utilisation rates).
@@ -87,9 +80,7 @@ pub enum Direction {
 }
 
 /// How a condition judges a period's value.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Comparator {
     /// The value is at least the target (不低于, 不小于, 以上).
@@ -120,17 +111,11 @@ impl Comparator {
 
     /// Whether the comparator carries a fixed target from the plan.
     pub fn has_target(self) -> bool {
-        matches!(
-            self,
-            Comparator::AtLeast | Comparator::AtMost | Comparator::Equals
-        )
+        matches!(self, Comparator::AtLeast | Comparator::AtMost | Comparator::Equals)
     }
 
     /// Whether the comparator looks at the previous period.
     pub fn is_trend(self) -> bool {
-        matches!(
-            self,
-            Comparator::Increasing | Comparator::Decreasing | Comparator::NotDecreasing
-        )
+        matches!(self, Comparator::Increasing | Comparator::Decreasing | Comparator::NotDecreasing)
     }
 }

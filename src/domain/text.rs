@@ -10,24 +10,16 @@ pub fn bounded(field: &str, s: &str, max_chars: usize) -> Result<String, AppErro
     }
     let n = t.chars().count();
     if n > max_chars {
-        return Err(AppError::validation(format!(
-            "{field} is {n} characters long; at most {max_chars} are accepted"
-        )));
+        return Err(AppError::validation(format!("{field} is {n} characters long; at most {max_chars} are accepted")));
     }
     if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(AppError::validation(format!(
-            "{field} contains control characters"
-        )));
+        return Err(AppError::validation(format!("{field} contains control characters")));
     }
     Ok(t.to_string())
 }
 
 /// Like [`bounded`] for an optional field; an empty string counts as absent.
-pub fn optional_bounded(
-    field: &str,
-    s: Option<&str>,
-    max_chars: usize,
-) -> Result<Option<String>, AppError> {
+pub fn optional_bounded(field: &str, s: Option<&str>, max_chars: usize) -> Result<Option<String>, AppError> {
     match s.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => bounded(field, t, max_chars).map(Some),
@@ -35,19 +27,12 @@ pub fn optional_bounded(
 }
 
 /// Evidence: at most `max_items` entries of at most `max_chars` characters each.
-pub fn evidence(
-    items: &[String],
-    max_items: usize,
-    max_chars: usize,
-) -> Result<Vec<String>, AppError> {
+pub fn evidence(items: &[String], max_items: usize, max_chars: usize) -> Result<Vec<String>, AppError> {
     if items.len() > max_items {
         return Err(AppError::validation(format!(
             "{} evidence entries given; at most {max_items} are accepted",
             items.len()
         )));
     }
-    items
-        .iter()
-        .map(|e| bounded("evidence entry", e, max_chars))
-        .collect()
+    items.iter().map(|e| bounded("evidence entry", e, max_chars)).collect()
 }

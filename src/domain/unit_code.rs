@@ -12,8 +12,7 @@ impl UnitCode {
     pub fn parse(s: &str) -> Result<UnitCode, AppError> {
         let ok = (2..=64).contains(&s.len())
             && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if ok {
             Ok(UnitCode(s.to_string()))
         } else {
@@ -42,16 +41,7 @@ mod tests {
     fn accepts_codes_and_refuses_others() {
         assert!(UnitCode::parse("water_resources_bureau").is_ok());
         assert!(UnitCode::parse("zhengzhuang_town2").is_ok());
-        for bad in [
-            "",
-            "a",
-            "Water",
-            "1abc",
-            "水务局",
-            "a-b",
-            "a b",
-            &"x".repeat(65),
-        ] {
+        for bad in ["", "a", "Water", "1abc", "水务局", "a-b", "a b", &"x".repeat(65)] {
             assert!(UnitCode::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -17,9 +17,7 @@ pub struct ConnectionTotal {
 impl ConnectionTotal {
     /// How many items match the filter, over all pages.
     async fn total_count(&self) -> async_graphql::Result<i64> {
-        self.total.ok_or_else(|| {
-            AppError::Unexpected(anyhow::anyhow!("totalCount was not computed")).into()
-        })
+        self.total.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("totalCount was not computed")).into())
     }
 }
 
@@ -35,9 +33,7 @@ pub fn encode_cursor(list: &str, key: i64) -> String {
 /// BAD_USER_INPUT.
 pub fn decode_cursor(list: &str, cursor: &str) -> Result<i64, AppError> {
     let bad = || AppError::validation(format!("{cursor:?} is not a cursor of this list"));
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| bad())?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     let (prefix, key) = text.split_once(':').ok_or_else(bad)?;
     if prefix != list {
@@ -86,11 +82,7 @@ pub fn connection<T, N: OutputType>(
         page.has_next,
         ConnectionTotal { total: page.total },
     );
-    conn.edges = page
-        .items
-        .into_iter()
-        .map(|item| Edge::new(encode_cursor(list, key(&item)), node(item)))
-        .collect();
+    conn.edges = page.items.into_iter().map(|item| Edge::new(encode_cursor(list, key(&item)), node(item))).collect();
     conn
 }
 

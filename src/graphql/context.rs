@@ -19,8 +19,7 @@ fn missing(what: &str) -> async_graphql::Error {
 
 /// The verified caller; its absence means the request was not authenticated.
 pub fn identity<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Identity> {
-    ctx.data_opt::<Identity>()
-        .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()).into())
+    ctx.data_opt::<Identity>().ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()).into())
 }
 
 pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Db> {
@@ -28,25 +27,18 @@ pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Db> {
 }
 
 pub fn catalog<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a PlanCatalog> {
-    ctx.data_opt::<PlanCatalog>()
-        .ok_or_else(|| missing("plan catalog"))
+    ctx.data_opt::<PlanCatalog>().ok_or_else(|| missing("plan catalog"))
 }
 
 pub fn settings<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Settings> {
-    ctx.data_opt::<Settings>()
-        .ok_or_else(|| missing("settings"))
+    ctx.data_opt::<Settings>().ok_or_else(|| missing("settings"))
 }
 
 pub fn request_id<'a>(ctx: &Context<'a>) -> &'a str {
-    ctx.data_opt::<RequestId>()
-        .map(|r| r.0.as_str())
-        .unwrap_or("")
+    ctx.data_opt::<RequestId>().map(|r| r.0.as_str()).unwrap_or("")
 }
 
 /// The identity and request id of a write, for the audit trail.
 pub fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<Actor<'a>> {
-    Ok(Actor {
-        identity: identity(ctx)?,
-        request_id: request_id(ctx),
-    })
+    Ok(Actor { identity: identity(ctx)?, request_id: request_id(ctx) })
 }

@@ -46,28 +46,18 @@ const LIMIT_MESSAGES: &[&str] = &[
 /// parser's and validator's complaints (the document itself is wrong) BAD_USER_INPUT.
 pub fn ensure_codes(resp: &mut Response) {
     for err in &mut resp.errors {
-        let has_code = err
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("code").is_some());
+        let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
         if has_code {
             continue;
         }
-        let code = if LIMIT_MESSAGES.iter().any(|m| err.message.contains(m)) {
-            "LIMIT_EXCEEDED"
-        } else {
-            "BAD_USER_INPUT"
-        };
-        err.extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
+        let code =
+            if LIMIT_MESSAGES.iter().any(|m| err.message.contains(m)) { "LIMIT_EXCEEDED" } else { "BAD_USER_INPUT" };
+        err.extensions.get_or_insert_with(Default::default).set("code", code);
     }
 }
 
 /// Whether the response is a request error: nothing was executed (parse or validation
 /// failure), so GraphQL-over-HTTP answers it with 400 under `application/graphql-response+json`.
 pub fn is_request_error(resp: &Response) -> bool {
-    resp.data == async_graphql::Value::Null
-        && !resp.errors.is_empty()
-        && resp.errors.iter().all(|e| e.path.is_empty())
+    resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && resp.errors.iter().all(|e| e.path.is_empty())
 }

@@ -35,10 +35,7 @@ pub fn check_token_count(query: &str, max_tokens: usize) -> Result<(), AppError>
                 }
             }
             c if c.is_alphanumeric() || c == '_' || c == '-' => {
-                while chars
-                    .peek()
-                    .is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '.')
-                {
+                while chars.peek().is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '.') {
                     chars.next();
                 }
             }
@@ -46,9 +43,7 @@ pub fn check_token_count(query: &str, max_tokens: usize) -> Result<(), AppError>
         }
         count += 1;
         if count > max_tokens {
-            return Err(AppError::LimitExceeded(format!(
-                "the document has more than {max_tokens} tokens"
-            )));
+            return Err(AppError::LimitExceeded(format!("the document has more than {max_tokens} tokens")));
         }
     }
     Ok(())
@@ -62,12 +57,9 @@ fn count_aliases(set: &SelectionSet, depth: usize) -> usize {
         .iter()
         .map(|s| match &s.node {
             Selection::Field(f) => {
-                usize::from(f.node.alias.is_some())
-                    + count_aliases(&f.node.selection_set.node, depth + 1)
+                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node, depth + 1)
             }
-            Selection::InlineFragment(i) => {
-                count_aliases(&i.node.selection_set.node, depth + 1)
-            }
+            Selection::InlineFragment(i) => count_aliases(&i.node.selection_set.node, depth + 1),
             Selection::FragmentSpread(_) => 0,
         })
         .sum()

@@ -7,6 +7,7 @@ pub mod error;
 pub mod input;
 pub mod limits;
 pub mod loader;
+pub mod mutation;
 pub mod object;
 pub mod query;
 pub mod scalars;

@@ -15,12 +15,10 @@ pub struct Decimal(pub ExactDecimal);
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => ExactDecimal::parse(s)
-                .map(Decimal)
-                .map_err(|e| InputValueError::custom(e.to_string())),
-            _ => Err(InputValueError::custom(
-                "a Decimal is written as a string, e.g. \"26.5\", so that it stays exact",
-            )),
+            Value::String(s) => ExactDecimal::parse(s).map(Decimal).map_err(|e| InputValueError::custom(e.to_string())),
+            _ => {
+                Err(InputValueError::custom("a Decimal is written as a string, e.g. \"26.5\", so that it stays exact"))
+            }
         }
     }
 
@@ -59,14 +57,32 @@ impl ScalarType for DateTime {
         match &value {
             Value::String(s) => ChronoDateTime::parse_from_rfc3339(s)
                 .map(|d| DateTime(d.with_timezone(&Utc)))
-                .map_err(|_| {
-                    InputValueError::custom("a DateTime looks like \"2021-03-01T08:00:00Z\"")
-                }),
+                .map_err(|_| InputValueError::custom("a DateTime looks like \"2021-03-01T08:00:00Z\"")),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
 
     fn to_value(&self) -> Value {
         Value::String(self.0.to_rfc3339_opts(SecondsFormat::Micros, true))
+    }
+}
+
+/// A reporting period: a year (`"2021"`), a quarter (`"2021-Q3"`) or a month (`"2021-07"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period(pub crate::domain::Period);
+
+#[Scalar(name = "Period")]
+impl ScalarType for Period {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => {
+                crate::domain::Period::parse(s).map(Period).map_err(|e| InputValueError::custom(e.to_string()))
+            }
+            _ => Err(InputValueError::custom("a Period is a string such as \"2021\", \"2021-Q3\" or \"2021-07\"")),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
     }
 }

@@ -4,19 +4,18 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    EmptyMutation, EmptySubscription, Schema, ServerError, ServerResult, Variables,
-};
+use async_graphql::{EmptySubscription, Schema, ServerError, ServerResult, Variables};
 
 use crate::config::Settings;
 use crate::db::Db;
 use crate::graphql::error;
 use crate::graphql::limits;
+use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::service::catalog::PlanCatalog;
 
 /// The ecoplan schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Refuses documents with too many tokens (before parsing), aliases or root fields
 /// (after parsing, before validation and execution).
@@ -26,9 +25,7 @@ struct DocumentLimits {
 
 impl ExtensionFactory for DocumentLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimitsExtension {
-            settings: self.settings.clone(),
-        })
+        Arc::new(DocumentLimitsExtension { settings: self.settings.clone() })
     }
 }
 
@@ -38,9 +35,7 @@ struct DocumentLimitsExtension {
 
 fn limit_error(e: crate::error::AppError) -> ServerError {
     let mut resp = error::error_response(e);
-    resp.errors
-        .pop()
-        .unwrap_or_else(|| ServerError::new("limit exceeded", None))
+    resp.errors.pop().unwrap_or_else(|| ServerError::new("limit exceeded", None))
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -60,19 +55,13 @@ impl Extension for DocumentLimitsExtension {
 }
 
 /// Builds the schema. `db` and `catalog` are absent only when printing the SDL.
-pub fn build_schema(
-    settings: &Settings,
-    db: Option<Db>,
-    catalog: Option<PlanCatalog>,
-) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+pub fn build_schema(settings: &Settings, db: Option<Db>, catalog: Option<PlanCatalog>) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity)
         .limit_directives(settings.max_directives)
         .limit_recursive_depth(64)
-        .extension(DocumentLimits {
-            settings: Arc::new(settings.clone()),
-        })
+        .extension(DocumentLimits { settings: Arc::new(settings.clone()) })
         .data(settings.clone());
     if !settings.introspection_enabled() {
         builder = builder.disable_introspection();

@@ -43,11 +43,7 @@ impl ResponseType {
 
 /// Picks the response type from `Accept`; `None` when nothing acceptable is offered (406).
 fn negotiate(req: &HttpRequest) -> Option<ResponseType> {
-    let Some(accept) = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(ResponseType::Json);
     };
     let mut best: Option<(ResponseType, f32)> = None;
@@ -69,10 +65,7 @@ fn negotiate(req: &HttpRequest) -> Option<ResponseType> {
         let better = match best {
             None => true,
             Some((current, current_q)) => {
-                q > current_q
-                    || (q == current_q
-                        && candidate == ResponseType::GraphqlResponse
-                        && current != candidate)
+                q > current_q || (q == current_q && candidate == ResponseType::GraphqlResponse && current != candidate)
             }
         };
         if better {
@@ -102,16 +95,10 @@ fn refuse(e: AppError, status: Option<StatusCode>, rt: ResponseType) -> HttpResp
     builder.insert_header((header::CONTENT_TYPE, rt.mime()));
     match &e {
         AppError::Unauthenticated(_) => {
-            builder.insert_header((
-                header::WWW_AUTHENTICATE,
-                "Bearer realm=\"ecoplan\", error=\"invalid_token\"",
-            ));
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ecoplan\", error=\"invalid_token\""));
         }
         AppError::RateLimited { retry_after, .. } => {
-            builder.insert_header((
-                header::RETRY_AFTER,
-                retry_after.as_secs().max(1).to_string(),
-            ));
+            builder.insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
         }
         _ => {}
     }
@@ -127,11 +114,7 @@ fn not_acceptable() -> HttpResponse {
 
 /// Whether the body's media type is JSON (`application/json`, any charset parameter utf-8).
 fn is_json_content_type(req: &HttpRequest) -> bool {
-    let Some(ct) = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     let mut parts = ct.split(';');
@@ -148,11 +131,7 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
 }
 
 /// Reads the body, refusing it as soon as it exceeds `limit` bytes.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, HttpResponse> {
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, HttpResponse> {
     let too_large = || {
         HttpResponse::PayloadTooLarge()
             .insert_header((header::CONTENT_TYPE, ResponseType::Json.mime()))
@@ -161,11 +140,8 @@ async fn read_body(
                 r#"{{"errors":[{{"message":"the request body exceeds {limit} bytes","extensions":{{"code":"LIMIT_EXCEEDED"}}}}]}}"#
             ))
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
@@ -193,9 +169,7 @@ async fn execute(
         Err(e) => return refuse(e, None, rt),
     };
     let request_id = request_id::of(req);
-    let request = loader::register(request, &state.db, &identity)
-        .data(identity)
-        .data(RequestId(request_id));
+    let request = loader::register(request, &state.db, &identity).data(identity).data(RequestId(request_id));
     let mut response = state.schema.execute(request).await;
     gql_error::ensure_codes(&mut response);
     let status = if rt == ResponseType::GraphqlResponse && gql_error::is_request_error(&response) {
@@ -204,19 +178,13 @@ async fn execute(
         StatusCode::OK
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, rt.mime()))
-            .body(body),
+        Ok(body) => HttpResponse::build(status).insert_header((header::CONTENT_TYPE, rt.mime())).body(body),
         Err(e) => refuse(AppError::Unexpected(e.into()), None, rt),
     }
 }
 
 /// POST /graphql.
-pub async fn post(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> HttpResponse {
+pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();
     };
@@ -238,19 +206,11 @@ pub async fn post(
     };
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(_) => {
-            return refuse(
-                AppError::validation("the request body is not valid JSON"),
-                None,
-                rt,
-            )
-        }
+        Err(_) => return refuse(AppError::validation("the request body is not valid JSON"), None, rt),
     };
     if value.is_array() {
         return refuse(
-            AppError::validation(
-                "batched requests are not supported; send one operation per request",
-            ),
+            AppError::validation("batched requests are not supported; send one operation per request"),
             None,
             rt,
         );
@@ -261,11 +221,7 @@ pub async fn post(
     let request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => {
-            return refuse(
-                AppError::validation(format!("the request body is not a GraphQL request: {e}")),
-                None,
-                rt,
-            )
+            return refuse(AppError::validation(format!("the request body is not a GraphQL request: {e}")), None, rt)
         }
     };
     execute(&req, &state, claims, request, rt).await
@@ -273,31 +229,15 @@ pub async fn post(
 
 /// GET /graphql: queries from the URL; GraphiQL for a browser in development.
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = match web::Query::<std::collections::HashMap<String, String>>::from_query(
-        req.query_string(),
-    ) {
+    let params = match web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()) {
         Ok(p) => p.into_inner(),
-        Err(_) => {
-            return refuse(
-                AppError::validation("malformed query string"),
-                None,
-                ResponseType::Json,
-            )
-        }
+        Err(_) => return refuse(AppError::validation("malformed query string"), None, ResponseType::Json),
     };
-    let wants_html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
+    let wants_html =
+        req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if !params.contains_key("query") && wants_html && state.settings.graphiql_enabled() {
-        let page = GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("ecoplan")
-            .finish();
-        return HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-            .body(page);
+        let page = GraphiQLSource::build().endpoint("/graphql").title("ecoplan").finish();
+        return HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(page);
     }
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();
@@ -307,11 +247,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         Err(e) => return refuse(e, None, rt),
     };
     let Some(query) = params.get("query") else {
-        return refuse(
-            AppError::validation("the `query` parameter is required"),
-            None,
-            rt,
-        );
+        return refuse(AppError::validation("the `query` parameter is required"), None, rt);
     };
     let mut request = async_graphql::Request::new(query.clone());
     if let Some(name) = params.get("operationName").filter(|n| !n.is_empty()) {
@@ -322,41 +258,23 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             Ok(v @ serde_json::Value::Object(_)) => {
                 request = request.variables(async_graphql::Variables::from_json(v));
             }
-            _ => {
-                return refuse(
-                    AppError::validation("`variables` must be a JSON object"),
-                    None,
-                    rt,
-                )
-            }
+            _ => return refuse(AppError::validation("`variables` must be a JSON object"), None, rt),
         }
     }
     if let Some(ext) = params.get("extensions").filter(|v| !v.is_empty()) {
-        if !matches!(
-            serde_json::from_str::<serde_json::Value>(ext),
-            Ok(serde_json::Value::Object(_))
-        ) {
-            return refuse(
-                AppError::validation("`extensions` must be a JSON object"),
-                None,
-                rt,
-            );
+        if !matches!(serde_json::from_str::<serde_json::Value>(ext), Ok(serde_json::Value::Object(_))) {
+            return refuse(AppError::validation("`extensions` must be a JSON object"), None, rt);
         }
     }
     // Mutations only over POST: a GET must never change anything (CSRF, caches, prefetch).
     if let Ok(doc) = async_graphql::parser::parse_query(query) {
         let op_type = match request.operation_name.as_deref() {
-            Some(name) => doc
-                .operations
-                .iter()
-                .find(|(n, _)| n.map(|n| n.as_str()) == Some(name))
-                .map(|(_, op)| op.node.ty),
+            Some(name) => {
+                doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name)).map(|(_, op)| op.node.ty)
+            }
             None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
         };
-        if matches!(
-            op_type,
-            Some(OperationType::Mutation | OperationType::Subscription)
-        ) {
+        if matches!(op_type, Some(OperationType::Mutation | OperationType::Subscription)) {
             return method_not_allowed_for_mutation(rt);
         }
     }
@@ -364,13 +282,9 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
 }
 
 fn method_not_allowed_for_mutation(rt: ResponseType) -> HttpResponse {
-    let mut resp = refuse(
-        AppError::validation("mutations are accepted only with POST"),
-        Some(StatusCode::METHOD_NOT_ALLOWED),
-        rt,
-    );
-    resp.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    let mut resp =
+        refuse(AppError::validation("mutations are accepted only with POST"), Some(StatusCode::METHOD_NOT_ALLOWED), rt);
+    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     resp
 }
 
@@ -379,7 +293,5 @@ pub async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header((header::ALLOW, "GET, POST"))
         .insert_header((header::CONTENT_TYPE, ResponseType::Json.mime()))
-        .body(
-            r#"{"errors":[{"message":"use GET or POST","extensions":{"code":"BAD_USER_INPUT"}}]}"#,
-        )
+        .body(r#"{"errors":[{"message":"use GET or POST","extensions":{"code":"BAD_USER_INPUT"}}]}"#)
 }

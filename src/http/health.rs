@@ -18,10 +18,10 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
-            HttpResponse::ServiceUnavailable()
-                .json(json!({ "status": "unavailable", "reason": "database" }))
+            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "reason": "database" }))
         }
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "unavailable", "reason": "database timeout" })),
+        Err(_) => {
+            HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "reason": "database timeout" }))
+        }
     }
 }

@@ -24,12 +24,10 @@ pub struct AppState {
 
 /// Mounts every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/livez", web::get().to(health::livez))
-        .route("/readyz", web::get().to(health::readyz))
-        .service(
-            web::resource("/graphql")
-                .route(web::post().to(graphql::post))
-                .route(web::get().to(graphql::get))
-                .default_service(web::to(graphql::method_not_allowed)),
-        );
+    cfg.route("/livez", web::get().to(health::livez)).route("/readyz", web::get().to(health::readyz)).service(
+        web::resource("/graphql")
+            .route(web::post().to(graphql::post))
+            .route(web::get().to(graphql::get))
+            .default_service(web::to(graphql::method_not_allowed)),
+    );
 }

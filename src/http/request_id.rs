@@ -15,9 +15,7 @@ pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestId(pub String);
 
 fn acceptable(v: &str) -> bool {
-    (1..=64).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    (1..=64).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 pub async fn middleware(
@@ -52,8 +50,5 @@ pub async fn middleware(
 
 /// The id of a request that went through [`middleware`].
 pub fn of(req: &actix_web::HttpRequest) -> String {
-    req.extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default()
+    req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
 }

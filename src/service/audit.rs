@@ -2,10 +2,12 @@
 
 use chrono::Utc;
 use entity::audit_event;
-use sea_orm::{ConnectionTrait, EntityTrait, NotSet, Set};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde_json::Value as Json;
 
+use crate::auth::policy::AuditScope;
 use crate::error::AppResult;
+use crate::service::page::{keyset_page, Page, PageRequest};
 use crate::service::Actor;
 
 /// What a write did.
@@ -24,11 +26,7 @@ pub struct AuditRecord {
 }
 
 /// Appends the event; call it with the write's transaction so both commit or neither.
-pub async fn record(
-    conn: &impl ConnectionTrait,
-    actor: Actor<'_>,
-    rec: AuditRecord,
-) -> AppResult<()> {
+pub async fn record(conn: &impl ConnectionTrait, actor: Actor<'_>, rec: AuditRecord) -> AppResult<()> {
     let event = audit_event::ActiveModel {
         id: NotSet,
         occurred_at: Set(Utc::now()),
@@ -43,8 +41,49 @@ pub async fn record(
         after: Set(rec.after),
         request_id: Set(actor.request_id.to_string()),
     };
-    audit_event::Entity::insert(event)
-        .exec_without_returning(conn)
-        .await?;
+    audit_event::Entity::insert(event).exec_without_returning(conn).await?;
     Ok(())
+}
+
+/// A filter on the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub target_type: Option<String>,
+    pub actor_subject: Option<String>,
+    pub since: Option<chrono::DateTime<Utc>>,
+    pub until: Option<chrono::DateTime<Utc>>,
+}
+
+/// A page of audit events in the order they were recorded.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &AuditScope,
+    filter: &AuditFilter,
+    page: PageRequest,
+) -> AppResult<Page<audit_event::Model>> {
+    let mut q = audit_event::Entity::find();
+    if let AuditScope::Unit(unit) = scope {
+        q = q.filter(
+            Condition::any()
+                .add(audit_event::Column::ScopeUnitId.eq(*unit))
+                .add(audit_event::Column::ActorUnitId.eq(*unit)),
+        );
+    }
+    if let Some(a) = &filter.action {
+        q = q.filter(audit_event::Column::Action.eq(a.clone()));
+    }
+    if let Some(t) = &filter.target_type {
+        q = q.filter(audit_event::Column::TargetType.eq(t.clone()));
+    }
+    if let Some(s) = &filter.actor_subject {
+        q = q.filter(audit_event::Column::ActorSubject.eq(s.clone()));
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(audit_event::Column::OccurredAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        q = q.filter(audit_event::Column::OccurredAt.lt(until));
+    }
+    keyset_page(db, q, audit_event::Column::Id, page).await
 }

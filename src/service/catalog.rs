@@ -35,11 +35,7 @@ impl PlanCatalog {
             .all(&db.conn)
             .await
             .context("cannot read the sections")?;
-        Ok(PlanCatalog {
-            plan,
-            domains,
-            sections,
-        })
+        Ok(PlanCatalog { plan, domains, sections })
     }
 
     pub fn domain(&self, id: i32) -> Option<&domain::Model> {
@@ -59,8 +55,6 @@ impl PlanCatalog {
     }
 
     pub fn sections_of_domain(&self, domain_id: i32) -> impl Iterator<Item = &section::Model> {
-        self.sections
-            .iter()
-            .filter(move |s| s.domain_id == domain_id)
+        self.sections.iter().filter(move |s| s.domain_id == domain_id)
     }
 }

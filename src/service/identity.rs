@@ -7,11 +7,7 @@ use crate::auth::{Claims, Identity, Role, UnitRef};
 use crate::error::{AppError, AppResult};
 
 fn revoked_count(jti: &str) -> SelectStatement {
-    Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from("revoked_token")
-        .and_where(Expr::col("jti").eq(jti))
-        .to_owned()
+    Query::select().expr(Expr::cust("COUNT(*)")).from("revoked_token").and_where(Expr::col("jti").eq(jti)).to_owned()
 }
 
 /// Checks revocation and, for a department, loads its unit and groups: one statement.
@@ -46,9 +42,7 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Id
                 .to_owned();
             let rows = db.query_all(&stmt).await?;
             let Some(first) = rows.first() else {
-                return Err(AppError::Unauthenticated(
-                    "invalid token: the unit does not exist".into(),
-                ));
+                return Err(AppError::Unauthenticated("invalid token: the unit does not exist".into()));
             };
             if first.try_get::<i64>("", "revoked")? > 0 {
                 return Err(revoked_unit());
@@ -58,10 +52,7 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Id
                     "invalid token: a group cannot hold a token; its member units do".into(),
                 ));
             }
-            identity.unit = Some(UnitRef {
-                id: first.try_get("", "unit_id")?,
-                code: code.clone(),
-            });
+            identity.unit = Some(UnitRef { id: first.try_get("", "unit_id")?, code: code.clone() });
             for row in &rows {
                 if let Some(group) = row.try_get::<Option<i32>>("", "group_id")? {
                     identity.group_ids.push(group);

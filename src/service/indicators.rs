@@ -29,11 +29,7 @@ pub struct IndicatorFilter {
 
 /// `indicator.task_id IN (SELECT id FROM task WHERE …)`.
 fn task_condition(cond: Condition) -> Condition {
-    let ids = Query::select()
-        .column(task::Column::Id)
-        .from(task::Entity)
-        .cond_where(cond)
-        .to_owned();
+    let ids = Query::select().column(task::Column::Id).from(task::Entity).cond_where(cond).to_owned();
     Condition::all().add(indicator::Column::TaskId.in_subquery(ids))
 }
 
@@ -52,14 +48,8 @@ pub async fn filter_condition(
 ) -> AppResult<Condition> {
     let mut cond = Condition::all();
     let t = &filter.tasks;
-    if t.domain_code.is_some()
-        || t.section_number.is_some()
-        || t.unit_code.is_some()
-        || t.numbers.is_some()
-    {
-        cond = cond.add(task_condition(
-            tasks::filter_condition(db, catalog, t).await?,
-        ));
+    if t.domain_code.is_some() || t.section_number.is_some() || t.unit_code.is_some() || t.numbers.is_some() {
+        cond = cond.add(task_condition(tasks::filter_condition(db, catalog, t).await?));
     }
     if let Some(kind) = filter.kind {
         cond = cond.add(indicator::Column::Kind.eq(kind.as_str()));
@@ -85,10 +75,7 @@ async fn with_conditions(
     }
     Ok(indicators
         .into_iter()
-        .map(|i| IndicatorWithConditions {
-            conditions: by_indicator.remove(&i.id).unwrap_or_default(),
-            indicator: i,
-        })
+        .map(|i| IndicatorWithConditions { conditions: by_indicator.remove(&i.id).unwrap_or_default(), indicator: i })
         .collect())
 }
 
@@ -99,30 +86,20 @@ pub async fn list_indicators(
     filter: Condition,
     page: PageRequest,
 ) -> AppResult<Page<IndicatorWithConditions>> {
-    let base = indicator::Entity::find()
-        .filter(scope_condition(scope))
-        .filter(filter);
+    let base = indicator::Entity::find().filter(scope_condition(scope)).filter(filter);
     let page_of = keyset_page(db, base, indicator::Column::Id, page).await?;
-    Ok(Page {
-        items: with_conditions(db, page_of.items).await?,
-        has_next: page_of.has_next,
-        total: page_of.total,
-    })
+    Ok(Page { items: with_conditions(db, page_of.items).await?, has_next: page_of.has_next, total: page_of.total })
 }
 
 /// NOT_FOUND when no indicator has this code.
-pub async fn get_indicator(
-    db: &impl ConnectionTrait,
-    code: &str,
-) -> AppResult<IndicatorWithConditions> {
+pub async fn get_indicator(db: &impl ConnectionTrait, code: &str) -> AppResult<IndicatorWithConditions> {
     let found = indicator::Entity::find()
         .filter(indicator::Column::Code.eq(code))
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))?;
     let mut list = with_conditions(db, vec![found]).await?;
-    list.pop()
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("indicator vanished")))
+    list.pop().ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("indicator vanished")))
 }
 
 /// Each task's indicators with their conditions, keyed by task id: one statement (a join).
@@ -141,12 +118,7 @@ pub async fn indicators_of_tasks(
         .await?;
     let mut out: HashMap<i32, Vec<IndicatorWithConditions>> = HashMap::new();
     for (i, conditions) in rows {
-        out.entry(i.task_id)
-            .or_default()
-            .push(IndicatorWithConditions {
-                indicator: i,
-                conditions,
-            });
+        out.entry(i.task_id).or_default().push(IndicatorWithConditions { indicator: i, conditions });
     }
     Ok(out)
 }
@@ -163,29 +135,13 @@ pub async fn indicators_by_ids(
         .order_by_asc(indicator_condition::Column::Position)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(i, conditions)| {
-            (
-                i.id,
-                IndicatorWithConditions {
-                    indicator: i,
-                    conditions,
-                },
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(i, conditions)| (i.id, IndicatorWithConditions { indicator: i, conditions })).collect())
 }
 
 /// Parses the condition rows into domain values.
 pub fn parsed_conditions(
     conditions: &[indicator_condition::Model],
-) -> AppResult<
-    Vec<(
-        crate::domain::Comparator,
-        Option<crate::domain::ExactDecimal>,
-    )>,
-> {
+) -> AppResult<Vec<(crate::domain::Comparator, Option<crate::domain::ExactDecimal>)>> {
     conditions
         .iter()
         .map(|c| {
@@ -199,4 +155,16 @@ pub fn parsed_conditions(
             Ok((comparator, target))
         })
         .collect()
+}
+
+/// Every indicator in `scope` with its conditions, in the plan's order: one statement.
+pub async fn all_in_scope(db: &impl ConnectionTrait, scope: &TaskScope) -> AppResult<Vec<IndicatorWithConditions>> {
+    let rows = indicator::Entity::find()
+        .filter(scope_condition(scope))
+        .order_by_asc(indicator::Column::Id)
+        .find_with_related(indicator_condition::Entity)
+        .order_by_asc(indicator_condition::Column::Position)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(indicator, conditions)| IndicatorWithConditions { indicator, conditions }).collect())
 }

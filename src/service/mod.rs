@@ -2,12 +2,16 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod compliance;
+pub mod configuration;
 pub mod identity;
 pub mod indicators;
 pub mod page;
+pub mod progress;
 pub mod tasks;
 pub mod tokens;
 pub mod units;
+pub mod values;
 
 use crate::auth::Identity;
 

@@ -2,8 +2,8 @@
 
 use sea_orm::sea_query::{Expr, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
 };
 
 use crate::error::AppResult;
@@ -66,9 +66,5 @@ where
             None => 0,
         });
     }
-    Ok(Page {
-        items,
-        has_next,
-        total,
-    })
+    Ok(Page { items, has_next, total })
 }

@@ -4,9 +4,7 @@ use std::collections::HashMap;
 
 use entity::{group_membership, task, task_assignment, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::auth::policy::TaskScope;
 use crate::domain::UnitCode;
@@ -37,9 +35,7 @@ fn tasks_assigned_to(unit_ids: &[i32]) -> SelectStatement {
 pub fn scope_condition(scope: &TaskScope) -> Condition {
     match scope {
         TaskScope::All => Condition::all(),
-        TaskScope::AssignedTo(units) => {
-            Condition::all().add(task::Column::Id.in_subquery(tasks_assigned_to(units)))
-        }
+        TaskScope::AssignedTo(units) => Condition::all().add(task::Column::Id.in_subquery(tasks_assigned_to(units))),
     }
 }
 
@@ -73,16 +69,12 @@ pub async fn filter_condition(
         let domain = catalog
             .domain_by_code(code)
             .ok_or_else(|| AppError::validation(format!("no domain has the code {code:?}")))?;
-        let ids: Vec<i32> = catalog
-            .sections_of_domain(domain.id)
-            .map(|s| s.id)
-            .collect();
+        let ids: Vec<i32> = catalog.sections_of_domain(domain.id).map(|s| s.id).collect();
         cond = cond.add(task::Column::SectionId.is_in(ids));
     }
     if let Some(n) = filter.section_number {
-        let section = catalog
-            .section_by_number(n)
-            .ok_or_else(|| AppError::validation(format!("there is no section {n}")))?;
+        let section =
+            catalog.section_by_number(n).ok_or_else(|| AppError::validation(format!("there is no section {n}")))?;
         cond = cond.add(task::Column::SectionId.eq(section.id));
     }
     if let Some(code) = &filter.unit_code {
@@ -105,20 +97,12 @@ pub async fn list_tasks(
     filter: Condition,
     page: PageRequest,
 ) -> AppResult<Page<task::Model>> {
-    let base = task::Entity::find()
-        .filter(scope_condition(scope))
-        .filter(filter);
+    let base = task::Entity::find().filter(scope_condition(scope)).filter(filter);
     keyset_page(db, base, task::Column::Number, page).await
 }
 
-pub async fn find_task_by_number(
-    db: &impl ConnectionTrait,
-    number: i32,
-) -> AppResult<Option<task::Model>> {
-    Ok(task::Entity::find()
-        .filter(task::Column::Number.eq(number))
-        .one(db)
-        .await?)
+pub async fn find_task_by_number(db: &impl ConnectionTrait, number: i32) -> AppResult<Option<task::Model>> {
+    Ok(task::Entity::find().filter(task::Column::Number.eq(number)).one(db).await?)
 }
 
 /// NOT_FOUND when the plan has no task with this number.
@@ -128,14 +112,8 @@ pub async fn get_task_by_number(db: &impl ConnectionTrait, number: i32) -> AppRe
         .ok_or_else(|| AppError::not_found(format!("the plan has no task ({number})")))
 }
 
-pub async fn tasks_by_ids(
-    db: &impl ConnectionTrait,
-    ids: &[i32],
-) -> AppResult<HashMap<i32, task::Model>> {
-    let rows = task::Entity::find()
-        .filter(task::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
+pub async fn tasks_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> AppResult<HashMap<i32, task::Model>> {
+    let rows = task::Entity::find().filter(task::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().map(|t| (t.id, t)).collect())
 }
 
@@ -185,10 +163,7 @@ pub async fn tasks_of_units(
         )
         .and_where(Expr::col(("gm", "member_unit_id")).is_in(unit_ids.iter().copied()))
         .to_owned();
-    let pairs_stmt = direct
-        .clone()
-        .union(sea_orm::sea_query::UnionType::Distinct, inherited)
-        .to_owned();
+    let pairs_stmt = direct.clone().union(sea_orm::sea_query::UnionType::Distinct, inherited).to_owned();
     let pairs = db.query_all(&pairs_stmt).await?;
     let mut owners: HashMap<i32, Vec<i32>> = HashMap::new();
     for row in &pairs {

@@ -46,17 +46,13 @@ pub async fn issue(
         )));
     }
     let unit = match (req.role, &req.unit) {
-        (Role::Department, None) => {
-            return Err(AppError::validation("--role department needs --unit CODE"))
-        }
+        (Role::Department, None) => return Err(AppError::validation("--role department needs --unit CODE")),
         (Role::Department, Some(code)) => {
             let unit = units::find_unit(&db.conn, code)
                 .await?
                 .ok_or_else(|| AppError::validation(format!("no unit has the code {code}")))?;
             if unit.is_group {
-                return Err(AppError::validation(format!(
-                    "{code} is a group; issue tokens to its member units"
-                )));
+                return Err(AppError::validation(format!("{code} is a group; issue tokens to its member units")));
             }
             Some(unit)
         }
@@ -70,16 +66,9 @@ pub async fn issue(
             None => req.role.as_str().to_lowercase(),
         },
     };
-    let (token, claims) = tokens.issue(
-        &subject,
-        req.role,
-        unit.as_ref().map(|u| u.code.as_str()),
-        req.ttl,
-    )?;
-    let expires_at = Utc
-        .timestamp_opt(claims.exp, 0)
-        .single()
-        .ok_or_else(|| AppError::validation("the lifetime is too long"))?;
+    let (token, claims) = tokens.issue(&subject, req.role, unit.as_ref().map(|u| u.code.as_str()), req.ttl)?;
+    let expires_at =
+        Utc.timestamp_opt(claims.exp, 0).single().ok_or_else(|| AppError::validation("the lifetime is too long"))?;
     let tx = db.begin_write().await?;
     issued_token::Entity::insert(issued_token::ActiveModel {
         jti: Set(claims.jti.clone()),
@@ -111,11 +100,7 @@ pub async fn issue(
     )
     .await?;
     tx.commit().await?;
-    Ok(IssuedToken {
-        token,
-        jti: claims.jti,
-        expires_at,
-    })
+    Ok(IssuedToken { token, jti: claims.jti, expires_at })
 }
 
 /// Revokes a token id. Returns false when it was already revoked (nothing is written).
@@ -126,16 +111,10 @@ pub async fn revoke(db: &Db, actor: Actor<'_>, jti: &str, reason: Option<&str>) 
     }
     let reason = crate::domain::text::optional_bounded("reason", reason, 500)?;
     let tx = db.begin_write().await?;
-    if revoked_token::Entity::find_by_id(jti.to_string())
-        .one(&*tx)
-        .await?
-        .is_some()
-    {
+    if revoked_token::Entity::find_by_id(jti.to_string()).one(&*tx).await?.is_some() {
         return Ok(false);
     }
-    let known = issued_token::Entity::find_by_id(jti.to_string())
-        .one(&*tx)
-        .await?;
+    let known = issued_token::Entity::find_by_id(jti.to_string()).one(&*tx).await?;
     revoked_token::Entity::insert(revoked_token::ActiveModel {
         jti: Set(jti.to_string()),
         revoked_at: Set(Utc::now()),

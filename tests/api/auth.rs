@@ -78,7 +78,8 @@ async fn the_jwt_attack_suite_is_refused() {
     let now = Utc::now().timestamp();
 
     // alg: none, unsigned.
-    let none = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT","kid":"test"}"#), b64(claims().to_string().as_bytes()));
+    let none =
+        format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT","kid":"test"}"#), b64(claims().to_string().as_bytes()));
     assert_refused(&app, Some(&none), "alg none").await;
 
     // HS256 with another key.
@@ -180,9 +181,8 @@ async fn a_revoked_token_is_refused() {
     let data = app.data("{ me { tokenId } }", json!({}), &token).await;
     let jti = data["me"]["tokenId"].as_str().unwrap().to_string();
     let cli = Identity::command_line();
-    let newly = tokens::revoke(&app.db, Actor { identity: &cli, request_id: "t" }, &jti, Some("lost laptop"))
-        .await
-        .unwrap();
+    let newly =
+        tokens::revoke(&app.db, Actor { identity: &cli, request_id: "t" }, &jti, Some("lost laptop")).await.unwrap();
     assert!(newly);
     assert_refused(&app, Some(&token), "revoked").await;
     // Revoking again changes nothing and records nothing.

@@ -21,7 +21,10 @@ fn ecoplan(database_url: &str, args: &[&str]) -> std::process::Output {
 #[tokio::test]
 async fn token_issue_prints_a_working_token_and_revoke_stops_it() {
     let app = spawn_app().await;
-    let out = ecoplan(&app.database_url, &["token", "issue", "--role", "department", "--unit", "water_resources_bureau", "--ttl", "2h"]);
+    let out = ecoplan(
+        &app.database_url,
+        &["token", "issue", "--role", "department", "--unit", "water_resources_bureau", "--ttl", "2h"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.trim();

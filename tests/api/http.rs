@@ -44,7 +44,12 @@ async fn a_mutation_over_get_is_405_with_allow() {
 async fn post_bodies_must_be_json() {
     let app = spawn_app().await;
     let token = app.admin().await;
-    for ct in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1"] {
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin1",
+    ] {
         let resp = app
             .client
             .post(format!("{}/graphql", app.address))

@@ -36,7 +36,8 @@ async fn the_plan_has_29_tasks_23_units_6_domains_and_10_sections() {
     assert_eq!(data["tasks"]["totalCount"], 29);
     let units = data["units"].as_array().unwrap();
     assert_eq!(units.len(), 23);
-    let groups: Vec<&str> = units.iter().filter(|u| u["isGroup"] == true).map(|u| u["name"].as_str().unwrap()).collect();
+    let groups: Vec<&str> =
+        units.iter().filter(|u| u["isGroup"] == true).map(|u| u["name"].as_str().unwrap()).collect();
     assert_eq!(groups, vec!["各乡（镇）人民政府", "县直相关单位"]);
     let domains: Vec<&str> = data["domains"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
     assert_eq!(domains, vec!["生态制度", "生态安全", "生态空间", "生态经济", "生态生活", "生态文化"]);
@@ -87,7 +88,13 @@ async fn task_12_is_led_and_others_are_responsible() {
 async fn task_text_is_verbatim_with_page_breaks_mended() {
     let app = spawn_app().await;
     let token = app.admin().await;
-    let data = app.data("{ t3: task(number: 3) { title text } t18: task(number: 18) { text } t20: task(number: 20) { text } }", json!({}), &token).await;
+    let data = app
+        .data(
+            "{ t3: task(number: 3) { title text } t18: task(number: 18) { text } t20: task(number: 20) { text } }",
+            json!({}),
+            &token,
+        )
+        .await;
     assert_eq!(data["t3"]["title"], "严格落实河（湖）长制工作");
     assert!(data["t3"]["text"].as_str().unwrap().contains("排查入河（湖）污染源，规范入河排污口布局"));
     assert!(data["t18"]["text"].as_str().unwrap().contains("秸秆综合利用率不低于90%。"));

@@ -71,12 +71,8 @@ async fn no_edge_reaches_another_units_tasks_or_indicators() {
     }
     assert_eq!(numbers(&data["eco"]["tasks"]), Vec::<i64>::new());
     assert_eq!(numbers(&data["natural"]["tasks"]), vec![14]);
-    let mut visible: Vec<i64> = data["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| numbers(&s["tasks"]))
-        .collect();
+    let mut visible: Vec<i64> =
+        data["sections"].as_array().unwrap().iter().flat_map(|s| numbers(&s["tasks"])).collect();
     visible.sort();
     assert_eq!(visible, vec![3, 14, 16]);
     assert_eq!(data["indicators"]["totalCount"], 4);

@@ -2,6 +2,9 @@
 //! caller's scope and never share cached rows between callers) and registered here only.
 
 mod assignments;
+mod current_values;
+mod indicator;
+mod latest_progress;
 mod section_tasks;
 mod task;
 mod task_indicators;
@@ -14,6 +17,9 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::Request;
 
 pub use assignments::AssignmentsOfTask;
+pub use current_values::CurrentValues;
+pub use indicator::IndicatorById;
+pub use latest_progress::LatestProgress;
 pub use section_tasks::TasksOfSection;
 pub use task::TaskById;
 pub use task_indicators::IndicatorsOfTask;
@@ -28,7 +34,11 @@ use crate::db::Db;
 /// A per-request loader with a per-request cache.
 pub type Loader<T> = DataLoader<T, HashMapCache>;
 
-fn loader<T: async_graphql::dataloader::Loader<i32>>(inner: T) -> Loader<T> {
+fn loader<K, T>(inner: T) -> Loader<T>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: async_graphql::dataloader::Loader<K>,
+{
     DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
 }
 
@@ -42,25 +52,14 @@ pub fn register(request: Request, db: &Db, identity: &Identity) -> Request {
         .data(loader(UnitById { db: db.clone() }))
         .data(loader(MembersOfGroup { db: db.clone() }))
         .data(loader(GroupsOfUnit { db: db.clone() }))
-        .data(loader(TasksOfUnit {
-            db: db.clone(),
-            scope: scope.clone(),
-        }))
-        .data(loader(TasksOfSection {
-            db: db.clone(),
-            scope,
-        }))
+        .data(loader(TasksOfUnit { db: db.clone(), scope: scope.clone() }))
+        .data(loader(TasksOfSection { db: db.clone(), scope }))
 }
 
 /// The registered loader of type `T`.
-pub fn get<'a, T: async_graphql::dataloader::Loader<i32>>(
-    ctx: &async_graphql::Context<'a>,
-) -> async_graphql::Result<&'a Loader<T>> {
+pub fn get<'a, T: Send + Sync + 'static>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Loader<T>> {
     ctx.data_opt::<Loader<T>>().ok_or_else(|| {
-        crate::error::AppError::Unexpected(anyhow::anyhow!(
-            "loader {} not registered",
-            std::any::type_name::<T>()
-        ))
-        .into()
+        crate::error::AppError::Unexpected(anyhow::anyhow!("loader {} not registered", std::any::type_name::<T>()))
+            .into()
     })
 }

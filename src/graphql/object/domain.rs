@@ -32,10 +32,6 @@ impl Domain {
     /// The domain's sections.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         let catalog = context::catalog(ctx)?;
-        Ok(catalog
-            .sections_of_domain(self.0.id)
-            .cloned()
-            .map(Section)
-            .collect())
+        Ok(catalog.sections_of_domain(self.0.id).cloned().map(Section).collect())
     }
 }

@@ -3,9 +3,13 @@ use async_graphql::{Context, Object};
 use crate::domain::plan::parse_stored;
 use crate::domain::{Direction, Frequency, IndicatorKind};
 use crate::error::AppError;
-use crate::graphql::loader::{self, TaskById};
-use crate::graphql::object::{IndicatorCondition, Task};
+use crate::graphql::connection::{self, Conn};
+use crate::graphql::context;
+use crate::graphql::loader::{self, CurrentValues, TaskById};
+use crate::graphql::object::{Compliance, IndicatorCondition, IndicatorValue, SuperiorTarget, Task};
+use crate::graphql::scalars::Period;
 use crate::service::indicators::IndicatorWithConditions;
+use crate::service::{compliance, configuration, values};
 
 /// A measurable or checkable target stated by a task, e.g. 林草覆盖率 ≥ 25 %.
 pub struct Indicator(pub IndicatorWithConditions);
@@ -59,11 +63,55 @@ impl Indicator {
 
     /// The conditions, all of which must hold, in the document's order.
     async fn conditions(&self) -> Vec<IndicatorCondition> {
-        self.0
-            .conditions
-            .iter()
-            .cloned()
-            .map(IndicatorCondition)
-            .collect()
+        self.0.conditions.iter().cloned().map(IndicatorCondition).collect()
+    }
+
+    /// Every reported revision (of one period, when given), oldest first; rejected ones included.
+    #[graphql(complexity = "first.unwrap_or(50).max(1) as usize * child_complexity")]
+    async fn values(
+        &self,
+        ctx: &Context<'_>,
+        period: Option<Period>,
+        #[graphql(desc = "Page size (default 50, at most the configured maximum, 100).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the edge after which the page starts.")] after: Option<String>,
+    ) -> async_graphql::Result<Conn<IndicatorValue>> {
+        let db = context::db(ctx)?;
+        let request = connection::page_request(ctx, "value", first, after.as_deref())?;
+        let page = values::list_values(&db.conn, self.0.indicator.id, period.map(|p| p.0), request).await?;
+        Ok(connection::connection("value", &request, page, |v| v.id, IndicatorValue))
+    }
+
+    /// The current revision for a period of the indicator's frequency: the latest one not
+    /// rejected; null when nothing counts.
+    async fn current_value(&self, ctx: &Context<'_>, period: Period) -> async_graphql::Result<Option<IndicatorValue>> {
+        let frequency: Frequency = parse_stored("frequency", &self.0.indicator.frequency)?;
+        if period.0.frequency() != frequency {
+            return Err(AppError::validation(format!(
+                "{} is reported {}; {} is not such a period",
+                self.0.indicator.code,
+                frequency.as_str().to_lowercase(),
+                period.0
+            ))
+            .into());
+        }
+        let found = loader::get::<CurrentValues>(ctx)?.load_one((self.0.indicator.id, period.0)).await?;
+        Ok(found.map(|c| IndicatorValue(c.value)))
+    }
+
+    /// Whether the indicator's conditions hold in a period of its frequency, or in a year
+    /// (a quarterly indicator is then judged over the year's four quarters).
+    async fn compliance(&self, ctx: &Context<'_>, period: Period) -> async_graphql::Result<Compliance> {
+        let frequency: Frequency = parse_stored("frequency", &self.0.indicator.frequency)?;
+        let keys: Vec<(i32, crate::domain::Period)> =
+            compliance::periods_to_load(frequency, period.0)?.into_iter().map(|p| (self.0.indicator.id, p)).collect();
+        let values = loader::get::<CurrentValues>(ctx)?.load_many(keys).await?;
+        Ok(Compliance(compliance::evaluate(&self.0, period.0, &values)?))
+    }
+
+    /// The superior target configured for a year (MEETS_SUPERIOR_TARGET indicators); null
+    /// when none is configured.
+    async fn superior_target(&self, ctx: &Context<'_>, year: i32) -> async_graphql::Result<Option<SuperiorTarget>> {
+        let db = context::db(ctx)?;
+        Ok(configuration::superior_target(&db.conn, self.0.indicator.id, year).await?.map(SuperiorTarget))
     }
 }

@@ -1,21 +1,33 @@
 //! GraphQL output types. Each wraps a model and exposes chosen fields on purpose.
 
 pub mod assignment;
+pub mod audit_event;
+pub mod compliance;
 pub mod condition;
 pub mod domain;
 pub mod indicator;
 pub mod plan;
+pub mod progress;
 pub mod section;
+pub mod summary;
+pub mod superior_target;
 pub mod task;
 pub mod unit;
+pub mod value;
 pub mod viewer;
 
 pub use assignment::TaskAssignment;
+pub use audit_event::AuditEvent;
+pub use compliance::Compliance;
 pub use condition::IndicatorCondition;
 pub use domain::Domain;
 pub use indicator::Indicator;
 pub use plan::Plan;
+pub use progress::TaskProgress;
 pub use section::Section;
+pub use summary::ComplianceSummary;
+pub use superior_target::SuperiorTarget;
 pub use task::Task;
 pub use unit::Unit;
+pub use value::IndicatorValue;
 pub use viewer::Viewer;

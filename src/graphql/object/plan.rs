@@ -48,22 +48,12 @@ impl Plan {
     /// The six domains (领域) in the document's order.
     async fn domains(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Domain>> {
         context::identity(ctx)?;
-        Ok(context::catalog(ctx)?
-            .domains
-            .iter()
-            .cloned()
-            .map(Domain)
-            .collect())
+        Ok(context::catalog(ctx)?.domains.iter().cloned().map(Domain).collect())
     }
 
     /// The ten sections in the document's order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         context::identity(ctx)?;
-        Ok(context::catalog(ctx)?
-            .sections
-            .iter()
-            .cloned()
-            .map(Section)
-            .collect())
+        Ok(context::catalog(ctx)?.sections.iter().cloned().map(Section).collect())
     }
 }

@@ -33,9 +33,7 @@ impl Section {
 
     /// The section's tasks that the viewer may see.
     async fn tasks(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Task>> {
-        let tasks = loader::get::<TasksOfSection>(ctx)?
-            .load_one(self.0.id)
-            .await?;
+        let tasks = loader::get::<TasksOfSection>(ctx)?.load_one(self.0.id).await?;
         Ok(tasks.unwrap_or_default().into_iter().map(Task).collect())
     }
 }

@@ -3,8 +3,10 @@ use entity::task;
 
 use crate::error::AppError;
 use crate::graphql::context;
-use crate::graphql::loader::{self, AssignmentsOfTask, IndicatorsOfTask};
-use crate::graphql::object::{Indicator, Section, TaskAssignment};
+use crate::graphql::loader::{self, AssignmentsOfTask, IndicatorsOfTask, LatestProgress};
+use crate::graphql::object::{Indicator, Section, TaskAssignment, TaskProgress};
+use crate::graphql::scalars::Period;
+use crate::service::progress;
 
 /// One of the plan's 29 numbered tasks.
 pub struct Task(pub task::Model);
@@ -38,28 +40,30 @@ impl Task {
 
     /// The units the task names, with their role (RESPONSIBLE or LEAD), in the document's order.
     async fn assignments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TaskAssignment>> {
-        let rows = loader::get::<AssignmentsOfTask>(ctx)?
-            .load_one(self.0.id)
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(a, u)| TaskAssignment {
-                assignment: a,
-                unit: u,
-            })
-            .collect())
+        let rows = loader::get::<AssignmentsOfTask>(ctx)?.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(|(a, u)| TaskAssignment { assignment: a, unit: u }).collect())
     }
 
     /// The indicators the task's text states, in the document's order.
     async fn indicators(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Indicator>> {
-        let rows = loader::get::<IndicatorsOfTask>(ctx)?
-            .load_one(self.0.id)
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Indicator)
-            .collect())
+        let rows = loader::get::<IndicatorsOfTask>(ctx)?.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Indicator).collect())
+    }
+
+    /// The latest progress update for a period; null when there is none.
+    async fn progress(&self, ctx: &Context<'_>, period: Period) -> async_graphql::Result<Option<TaskProgress>> {
+        let found = loader::get::<LatestProgress>(ctx)?.load_one((self.0.id, period.0)).await?;
+        Ok(found.map(TaskProgress))
+    }
+
+    /// Every progress update (of one period, when given), oldest first.
+    async fn progress_history(
+        &self,
+        ctx: &Context<'_>,
+        period: Option<Period>,
+    ) -> async_graphql::Result<Vec<TaskProgress>> {
+        let db = context::db(ctx)?;
+        let rows = progress::history(&db.conn, self.0.id, period.map(|p| p.0)).await?;
+        Ok(rows.into_iter().map(TaskProgress).collect())
     }
 }

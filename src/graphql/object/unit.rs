@@ -53,17 +53,13 @@ impl Unit {
         if !self.0.is_group {
             return Ok(Vec::new());
         }
-        let rows = loader::get::<MembersOfGroup>(ctx)?
-            .load_one(self.0.id)
-            .await?;
+        let rows = loader::get::<MembersOfGroup>(ctx)?.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Unit).collect())
     }
 
     /// The groups this unit is a member of.
     async fn groups(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
-        let rows = loader::get::<GroupsOfUnit>(ctx)?
-            .load_one(self.0.id)
-            .await?;
+        let rows = loader::get::<GroupsOfUnit>(ctx)?.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Unit).collect())
     }
 

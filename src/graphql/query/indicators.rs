@@ -1,12 +1,14 @@
-use async_graphql::{Context, Object};
+use async_graphql::{Context, Object, ID};
 
 use crate::auth::policy;
+use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::context;
 use crate::graphql::input::IndicatorFilter;
-use crate::graphql::object::Indicator;
-use crate::service::indicators;
+use crate::graphql::loader::{self, IndicatorById};
+use crate::graphql::object::{Indicator, IndicatorValue};
+use crate::service::{indicators, values};
 
 #[derive(Default)]
 pub struct IndicatorQuery;
@@ -19,41 +21,40 @@ impl IndicatorQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<IndicatorFilter>,
-        #[graphql(desc = "Page size (default 50, at most the configured maximum, 100).")]
-        first: Option<i32>,
+        #[graphql(desc = "Page size (default 50, at most the configured maximum, 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge after which the page starts.")] after: Option<String>,
     ) -> async_graphql::Result<Conn<Indicator>> {
         let identity = context::identity(ctx)?;
         let db = context::db(ctx)?;
         let request = connection::page_request(ctx, "indicator", first, after.as_deref())?;
-        let filter = indicators::filter_condition(
-            &db.conn,
-            context::catalog(ctx)?,
-            &filter.unwrap_or_default().into(),
-        )
-        .await?;
-        let page =
-            indicators::list_indicators(&db.conn, &policy::task_scope(identity), filter, request)
-                .await?;
-        Ok(connection::connection(
-            "indicator",
-            &request,
-            page,
-            |i| i64::from(i.indicator.id),
-            Indicator,
-        ))
+        let filter =
+            indicators::filter_condition(&db.conn, context::catalog(ctx)?, &filter.unwrap_or_default().into()).await?;
+        let page = indicators::list_indicators(&db.conn, &policy::task_scope(identity), filter, request).await?;
+        Ok(connection::connection("indicator", &request, page, |i| i64::from(i.indicator.id), Indicator))
     }
 
     /// One indicator by code: NOT_FOUND if there is none, FORBIDDEN if its task is not the
     /// viewer's.
-    async fn indicator(
-        &self,
-        ctx: &Context<'_>,
-        code: String,
-    ) -> async_graphql::Result<Option<Indicator>> {
+    async fn indicator(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Indicator>> {
         let db = context::db(ctx)?;
         let found = indicators::get_indicator(&db.conn, &code).await?;
         access::ensure_task_readable(ctx, found.indicator.task_id).await?;
         Ok(Some(Indicator(found)))
+    }
+
+    /// One reported revision by id: NOT_FOUND if there is none, FORBIDDEN if its
+    /// indicator is not the viewer's.
+    async fn indicator_value(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<IndicatorValue>> {
+        let db = context::db(ctx)?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| AppError::not_found(format!("no reported value has the id {:?}", id.as_str())))?;
+        let value = values::find_value(&db.conn, id).await?;
+        let ind = loader::get::<IndicatorById>(ctx)?
+            .load_one(value.indicator_id)
+            .await?
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("value without indicator")))?;
+        access::ensure_task_readable(ctx, ind.indicator.task_id).await?;
+        Ok(Some(IndicatorValue(value)))
     }
 }

@@ -1,5 +1,7 @@
 //! The query root: one object per concept, merged.
 
+mod audit;
+mod compliance;
 mod indicators;
 mod me;
 mod plan;
@@ -16,4 +18,6 @@ pub struct QueryRoot(
     units::UnitQuery,
     tasks::TaskQuery,
     indicators::IndicatorQuery,
+    compliance::ComplianceQuery,
+    audit::AuditQuery,
 );

@@ -18,20 +18,11 @@ impl PlanQuery {
     /// The six domains, in the document's order.
     async fn domains(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Domain>> {
         context::identity(ctx)?;
-        Ok(context::catalog(ctx)?
-            .domains
-            .iter()
-            .cloned()
-            .map(Domain)
-            .collect())
+        Ok(context::catalog(ctx)?.domains.iter().cloned().map(Domain).collect())
     }
 
     /// One domain by code; NOT_FOUND if there is none.
-    async fn domain(
-        &self,
-        ctx: &Context<'_>,
-        code: String,
-    ) -> async_graphql::Result<Option<Domain>> {
+    async fn domain(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Domain>> {
         context::identity(ctx)?;
         let found = context::catalog(ctx)?.domain_by_code(&code).cloned();
         match found {
@@ -43,20 +34,11 @@ impl PlanQuery {
     /// The ten sections, in the document's order.
     async fn sections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Section>> {
         context::identity(ctx)?;
-        Ok(context::catalog(ctx)?
-            .sections
-            .iter()
-            .cloned()
-            .map(Section)
-            .collect())
+        Ok(context::catalog(ctx)?.sections.iter().cloned().map(Section).collect())
     }
 
     /// One section by number (1–10); NOT_FOUND if there is none.
-    async fn section(
-        &self,
-        ctx: &Context<'_>,
-        number: i32,
-    ) -> async_graphql::Result<Option<Section>> {
+    async fn section(&self, ctx: &Context<'_>, number: i32) -> async_graphql::Result<Option<Section>> {
         context::identity(ctx)?;
         match context::catalog(ctx)?.section_by_number(number).cloned() {
             Some(s) => Ok(Some(Section(s))),

@@ -20,28 +20,16 @@ impl TaskQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<TaskFilter>,
-        #[graphql(desc = "Page size (default 50, at most the configured maximum, 100).")]
-        first: Option<i32>,
+        #[graphql(desc = "Page size (default 50, at most the configured maximum, 100).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the edge after which the page starts.")] after: Option<String>,
     ) -> async_graphql::Result<Conn<Task>> {
         let identity = context::identity(ctx)?;
         let db = context::db(ctx)?;
         let request = connection::page_request(ctx, "task", first, after.as_deref())?;
-        let filter = tasks::filter_condition(
-            &db.conn,
-            context::catalog(ctx)?,
-            &filter.unwrap_or_default().into(),
-        )
-        .await?;
-        let page =
-            tasks::list_tasks(&db.conn, &policy::task_scope(identity), filter, request).await?;
-        Ok(connection::connection(
-            "task",
-            &request,
-            page,
-            |t| i64::from(t.number),
-            Task,
-        ))
+        let filter =
+            tasks::filter_condition(&db.conn, context::catalog(ctx)?, &filter.unwrap_or_default().into()).await?;
+        let page = tasks::list_tasks(&db.conn, &policy::task_scope(identity), filter, request).await?;
+        Ok(connection::connection("task", &request, page, |t| i64::from(t.number), Task))
     }
 
     /// One task by number: NOT_FOUND if the plan has none, FORBIDDEN if it is not the

@@ -14,17 +14,11 @@ impl UnitQuery {
     async fn units(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only groups (true) or only individual units (false).")] is_group: Option<
-            bool,
-        >,
+        #[graphql(desc = "Only groups (true) or only individual units (false).")] is_group: Option<bool>,
     ) -> async_graphql::Result<Vec<Unit>> {
         context::identity(ctx)?;
         let db = context::db(ctx)?;
-        Ok(units::list_units(&db.conn, is_group)
-            .await?
-            .into_iter()
-            .map(Unit)
-            .collect())
+        Ok(units::list_units(&db.conn, is_group).await?.into_iter().map(Unit).collect())
     }
 
     /// One unit by code; NOT_FOUND if there is none.

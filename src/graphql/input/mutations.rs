@@ -1,0 +1,109 @@
+use async_graphql::{InputObject, ID};
+
+use crate::domain::ProgressStatus;
+use crate::graphql::scalars::{DateTime, Decimal, Period};
+
+/// A report of one indicator for one period.
+#[derive(Debug, Clone, InputObject)]
+pub struct ReportIndicatorValueInput {
+    /// The indicator, e.g. `straw_utilization_rate`.
+    pub indicator_code: String,
+    /// A period of the indicator's frequency, not in the future.
+    pub period: Period,
+    /// The number, for percentages (0–100), rates of change, quantities (≥ 0) and counts
+    /// (whole numbers ≥ 0). Exactly one of `value` and `implemented`.
+    pub value: Option<Decimal>,
+    /// The answer, for yes/no indicators.
+    pub implemented: Option<bool>,
+    /// A note (at most the configured length, 2,000 characters by default).
+    pub note: Option<String>,
+    /// Evidence: links or document numbers (by default at most 20 of 500 characters).
+    pub evidence: Option<Vec<String>>,
+    /// The current revision this report is based on (0 when there is none yet). When given
+    /// and stale, the report fails with CONFLICT and writes nothing.
+    pub expected_revision: Option<i32>,
+}
+
+/// The assessment office's confirmation of a revision.
+#[derive(Debug, Clone, InputObject)]
+pub struct VerifyIndicatorValueInput {
+    /// The revision's `id`.
+    pub value_id: ID,
+    /// An optional remark.
+    pub reason: Option<String>,
+}
+
+/// The assessment office's refusal of a revision.
+#[derive(Debug, Clone, InputObject)]
+pub struct RejectIndicatorValueInput {
+    /// The revision's `id`.
+    pub value_id: ID,
+    /// Why (mandatory).
+    pub reason: String,
+}
+
+/// A progress update of one task for one period.
+#[derive(Debug, Clone, InputObject)]
+pub struct UpdateTaskProgressInput {
+    /// The task number, 1–29.
+    pub task_number: i32,
+    /// The period (a year, quarter or month), not in the future.
+    pub period: Period,
+    pub status: ProgressStatus,
+    /// Percent done, 0–100 (0 for NOT_STARTED, 100 for COMPLETED when given).
+    pub percent: Option<Decimal>,
+    /// What was done, or why the task is blocked (required for BLOCKED).
+    pub summary: Option<String>,
+    /// Evidence: links or document numbers.
+    pub evidence: Option<Vec<String>>,
+    /// The latest version this update is based on (0 when there is none yet). When given
+    /// and stale, the update fails with CONFLICT and writes nothing.
+    pub expected_version: Option<i32>,
+}
+
+/// The target a higher authority set for an indicator in a year.
+#[derive(Debug, Clone, InputObject)]
+pub struct SetSuperiorTargetInput {
+    /// An indicator with a MEETS_SUPERIOR_TARGET condition.
+    pub indicator_code: String,
+    pub year: i32,
+    /// The target, judged in the indicator's direction.
+    pub target: Decimal,
+    /// Where it comes from (e.g. the superior document's number).
+    pub source: Option<String>,
+}
+
+/// A group and one of its (would-be) members.
+#[derive(Debug, Clone, InputObject)]
+pub struct GroupMemberInput {
+    /// The group, e.g. `township_governments`.
+    pub group_code: String,
+    /// The member unit, e.g. a township government created with `createUnit`.
+    pub member_code: String,
+}
+
+/// A new unit.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateUnitInput {
+    /// Stable code: lowercase letters, digits and _, e.g. `zhengzhuang_town`.
+    pub code: String,
+    /// Name, e.g. 郑庄镇人民政府.
+    pub name: String,
+    /// Groups to join at once, e.g. `["township_governments"]`.
+    pub group_codes: Option<Vec<String>>,
+}
+
+/// Narrows the audit trail.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct AuditEventFilter {
+    /// e.g. `indicator_value.report`.
+    pub action: Option<String>,
+    /// e.g. `indicator_value`.
+    pub target_type: Option<String>,
+    /// A token subject.
+    pub actor_subject: Option<String>,
+    /// Events at or after this time.
+    pub since: Option<DateTime>,
+    /// Events before this time.
+    pub until: Option<DateTime>,
+}

@@ -1,0 +1,12 @@
+//! The mutation root: one object per concept, merged. Every mutation takes one `input`
+//! and returns a payload; every successful one is a transaction with its audit event.
+
+mod configuration;
+mod progress;
+mod values;
+
+use async_graphql::MergedObject;
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(values::ValueMutation, progress::ProgressMutation, configuration::ConfigurationMutation);

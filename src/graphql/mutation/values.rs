@@ -1,0 +1,80 @@
+use async_graphql::{Context, Object, SimpleObject, ID};
+
+use crate::auth::policy;
+use crate::error::AppError;
+use crate::graphql::access;
+use crate::graphql::context;
+use crate::graphql::input::{RejectIndicatorValueInput, ReportIndicatorValueInput, VerifyIndicatorValueInput};
+use crate::graphql::object::IndicatorValue;
+use crate::service::indicators;
+use crate::service::values::{self, Review, TextLimits, ValueReport};
+
+/// The stored revision.
+#[derive(SimpleObject)]
+pub struct IndicatorValuePayload {
+    pub value: IndicatorValue,
+}
+
+#[derive(Default)]
+pub struct ValueMutation;
+
+fn parse_id(id: &ID) -> Result<i64, AppError> {
+    id.parse::<i64>().map_err(|_| AppError::validation(format!("{:?} is not a value id", id.as_str())))
+}
+
+#[Object]
+impl ValueMutation {
+    /// Reports an indicator's value for a period (a department, on its own tasks). Reporting
+    /// again for the same period stores a new revision; earlier ones stay readable.
+    async fn report_indicator_value(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportIndicatorValueInput,
+    ) -> async_graphql::Result<IndicatorValuePayload> {
+        let actor = context::actor(ctx)?;
+        let db = context::db(ctx)?;
+        let found = indicators::get_indicator(&db.conn, &input.indicator_code).await?;
+        access::ensure_may_report(ctx, found.indicator.task_id).await?;
+        let report = ValueReport {
+            period: input.period.0,
+            value: input.value.map(|d| d.0),
+            implemented: input.implemented,
+            note: input.note,
+            evidence: input.evidence.unwrap_or_default(),
+            expected_revision: input.expected_revision,
+        };
+        let limits = TextLimits::from(context::settings(ctx)?);
+        let stored = values::report(db, actor, &found.indicator, &report, limits).await?;
+        Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
+    }
+
+    /// Confirms a reported revision (the assessment office).
+    async fn verify_indicator_value(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyIndicatorValueInput,
+    ) -> async_graphql::Result<IndicatorValuePayload> {
+        let actor = context::actor(ctx)?;
+        policy::authorize_review_values(actor.identity)?;
+        let db = context::db(ctx)?;
+        let limits = TextLimits::from(context::settings(ctx)?);
+        let id = parse_id(&input.value_id)?;
+        let stored = values::review(db, actor, id, Review::Verify { reason: input.reason }, limits).await?;
+        Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
+    }
+
+    /// Refuses a reported revision with a reason (the assessment office); it no longer counts.
+    async fn reject_indicator_value(
+        &self,
+        ctx: &Context<'_>,
+        input: RejectIndicatorValueInput,
+    ) -> async_graphql::Result<IndicatorValuePayload> {
+        let actor = context::actor(ctx)?;
+        policy::authorize_review_values(actor.identity)?;
+        let db = context::db(ctx)?;
+        let limits = TextLimits::from(context::settings(ctx)?);
+        let id = parse_id(&input.value_id)?;
+        let stored = values::review(db, actor, id, Review::Reject { reason: input.reason }, limits).await?;
+        Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
+    }
+}

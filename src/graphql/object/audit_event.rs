@@ -1,0 +1,71 @@
+use async_graphql::{Context, Json, Object, ID};
+use entity::audit_event;
+
+use crate::auth::Role;
+use crate::domain::plan::parse_stored;
+use crate::graphql::loader::{self, UnitById};
+use crate::graphql::object::Unit;
+use crate::graphql::scalars::DateTime;
+
+/// One successful write, recorded in the same transaction as the write.
+pub struct AuditEvent(pub audit_event::Model);
+
+#[Object]
+impl AuditEvent {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// When the write committed.
+    async fn occurred_at(&self) -> DateTime {
+        DateTime(self.0.occurred_at)
+    }
+
+    /// The token subject that wrote.
+    async fn actor_subject(&self) -> &str {
+        &self.0.actor_subject
+    }
+
+    /// The writer's role.
+    async fn actor_role(&self) -> async_graphql::Result<Role> {
+        Ok(parse_stored("role", &self.0.actor_role)?)
+    }
+
+    /// The writer's unit (departments).
+    async fn actor_unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        match self.0.actor_unit_id {
+            None => Ok(None),
+            Some(id) => Ok(loader::get::<UnitById>(ctx)?.load_one(id).await?.map(Unit)),
+        }
+    }
+
+    /// What was done, e.g. `indicator_value.report`, `superior_target.set`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+
+    /// The kind of thing written, e.g. `indicator_value`.
+    async fn target_type(&self) -> &str {
+        &self.0.target_type
+    }
+
+    /// Its natural key, e.g. `straw_utilization_rate/2022#2`.
+    async fn target_key(&self) -> &str {
+        &self.0.target_key
+    }
+
+    /// The state before the write (null for a creation).
+    async fn before(&self) -> Option<Json<serde_json::Value>> {
+        self.0.before.clone().map(Json)
+    }
+
+    /// The state after the write (null for a removal).
+    async fn after(&self) -> Option<Json<serde_json::Value>> {
+        self.0.after.clone().map(Json)
+    }
+
+    /// The request id (`x-request-id`) of the write.
+    async fn request_id(&self) -> &str {
+        &self.0.request_id
+    }
+}

@@ -1,0 +1,114 @@
+use async_graphql::{Context, Object, ID};
+use entity::indicator_value;
+
+use crate::domain::plan::parse_stored;
+use crate::domain::{ExactDecimal, ValueStatus};
+use crate::error::AppError;
+use crate::graphql::loader::{self, IndicatorById, UnitById};
+use crate::graphql::object::{Indicator, Unit};
+use crate::graphql::scalars::{DateTime, Decimal, Period};
+
+/// One revision of a reported indicator value. A correction is a new revision; earlier
+/// revisions stay readable.
+pub struct IndicatorValue(pub indicator_value::Model);
+
+fn stored_period(p: &str) -> async_graphql::Result<Period> {
+    crate::domain::Period::parse(p)
+        .map(Period)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {p:?}: {e}")).into())
+}
+
+#[Object]
+impl IndicatorValue {
+    /// Identifies this revision (for `verifyIndicatorValue` / `rejectIndicatorValue`).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The indicator reported on.
+    async fn indicator(&self, ctx: &Context<'_>) -> async_graphql::Result<Indicator> {
+        loader::get::<IndicatorById>(ctx)?
+            .load_one(self.0.indicator_id)
+            .await?
+            .map(Indicator)
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("value without indicator")).into())
+    }
+
+    /// The period reported on.
+    async fn period(&self) -> async_graphql::Result<Period> {
+        stored_period(&self.0.period)
+    }
+
+    /// 1 for the first report of the period, then 2, 3 … with no gaps.
+    async fn revision(&self) -> i32 {
+        self.0.revision
+    }
+
+    /// The reported number (percentages, quantities, counts); null for yes/no indicators.
+    async fn value(&self) -> async_graphql::Result<Option<Decimal>> {
+        match &self.0.value {
+            None => Ok(None),
+            Some(v) => ExactDecimal::parse(v)
+                .map(|d| Some(Decimal(d)))
+                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored value: {e}")).into()),
+        }
+    }
+
+    /// The reported answer of a yes/no indicator; null for numeric ones.
+    async fn implemented(&self) -> Option<bool> {
+        self.0.implemented
+    }
+
+    /// SUBMITTED, VERIFIED or REJECTED.
+    async fn status(&self) -> async_graphql::Result<ValueStatus> {
+        Ok(parse_stored("value status", &self.0.status)?)
+    }
+
+    /// The unit that reported it.
+    async fn reported_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
+        match self.0.unit_id {
+            None => Ok(None),
+            Some(id) => Ok(loader::get::<UnitById>(ctx)?.load_one(id).await?.map(Unit)),
+        }
+    }
+
+    /// The token subject that reported it.
+    async fn reporter(&self) -> &str {
+        &self.0.reported_by
+    }
+
+    /// When it was reported.
+    async fn reported_at(&self) -> DateTime {
+        DateTime(self.0.reported_at)
+    }
+
+    /// The reporter's note.
+    async fn note(&self) -> Option<&str> {
+        self.0.note.as_deref()
+    }
+
+    /// Evidence: links or document numbers.
+    async fn evidence(&self) -> Vec<String> {
+        json_strings(&self.0.evidence)
+    }
+
+    /// The assessor (token subject) who verified or rejected it.
+    async fn reviewed_by(&self) -> Option<&str> {
+        self.0.reviewed_by.as_deref()
+    }
+
+    /// When it was verified or rejected.
+    async fn reviewed_at(&self) -> Option<DateTime> {
+        self.0.reviewed_at.map(DateTime)
+    }
+
+    /// The assessor's reason (mandatory for a rejection).
+    async fn review_reason(&self) -> Option<&str> {
+        self.0.review_reason.as_deref()
+    }
+}
+
+/// The strings of a JSON array column.
+pub fn json_strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}

@@ -1,0 +1,413 @@
+//! Indicator values: reports (revisions), review, and the current revision per period.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use entity::{indicator, indicator_value};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, NotSet, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::json;
+
+use crate::db::Db;
+use crate::domain::plan::parse_stored;
+use crate::domain::{period, text, ExactDecimal, Frequency, IndicatorKind, Period, ValueStatus};
+use crate::error::{AppError, AppResult};
+use crate::service::audit::{self, AuditRecord};
+use crate::service::page::{keyset_page, Page, PageRequest};
+use crate::service::Actor;
+
+/// How long free text may be (from configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct TextLimits {
+    pub note_chars: usize,
+    pub evidence_items: usize,
+    pub evidence_chars: usize,
+}
+
+impl From<&crate::config::Settings> for TextLimits {
+    fn from(s: &crate::config::Settings) -> Self {
+        TextLimits {
+            note_chars: s.max_note_chars,
+            evidence_items: s.max_evidence_items,
+            evidence_chars: s.max_evidence_chars,
+        }
+    }
+}
+
+/// A department's report of one indicator for one period.
+#[derive(Debug, Clone)]
+pub struct ValueReport {
+    pub period: Period,
+    /// For numeric kinds (percentages, quantities, counts).
+    pub value: Option<ExactDecimal>,
+    /// For yes/no indicators.
+    pub implemented: Option<bool>,
+    pub note: Option<String>,
+    pub evidence: Vec<String>,
+    /// The current revision the report is based on (0: there is none yet).
+    pub expected_revision: Option<i32>,
+}
+
+/// A report checked against its indicator: what will be stored.
+struct CheckedReport {
+    period: Period,
+    value: Option<String>,
+    implemented: Option<bool>,
+    note: Option<String>,
+    evidence: Vec<String>,
+}
+
+fn check_report(indicator: &indicator::Model, report: &ValueReport, limits: TextLimits) -> AppResult<CheckedReport> {
+    let kind: IndicatorKind = parse_stored("indicator kind", &indicator.kind)?;
+    let frequency: Frequency = parse_stored("frequency", &indicator.frequency)?;
+    let period = report.period;
+    if period.frequency() != frequency {
+        return Err(AppError::validation(format!(
+            "{} is reported {}: period {period} has the wrong granularity",
+            indicator.code,
+            match frequency {
+                Frequency::Annual => "per year (e.g. 2021)",
+                Frequency::Quarterly => "per quarter (e.g. 2021-Q3)",
+                Frequency::Monthly => "per month (e.g. 2021-07)",
+            }
+        )));
+    }
+    if period.is_future(period::today_in_county()) {
+        return Err(AppError::validation(format!("period {period} has not begun yet")));
+    }
+    let (value, implemented) = match (kind.is_numeric(), report.value, report.implemented) {
+        (_, Some(_), Some(_)) => {
+            return Err(AppError::validation("give either `value` or `implemented`, not both"));
+        }
+        (true, Some(v), None) => {
+            kind.check_value(v)?;
+            (Some(v.to_string()), None)
+        }
+        (true, None, _) => {
+            return Err(AppError::validation(format!("{} takes a numeric `value`", indicator.code)));
+        }
+        (false, None, Some(b)) => (None, Some(b)),
+        (false, _, None) => {
+            return Err(AppError::validation(format!("{} is a yes/no indicator: give `implemented`", indicator.code)));
+        }
+    };
+    if report.expected_revision.is_some_and(|r| r < 0) {
+        return Err(AppError::validation("expectedRevision must not be negative"));
+    }
+    Ok(CheckedReport {
+        period,
+        value,
+        implemented,
+        note: text::optional_bounded("note", report.note.as_deref(), limits.note_chars)?,
+        evidence: text::evidence(&report.evidence, limits.evidence_items, limits.evidence_chars)?,
+    })
+}
+
+/// The current revision: the latest one not rejected.
+pub fn current_of(revisions: &[indicator_value::Model]) -> Option<&indicator_value::Model> {
+    revisions.iter().filter(|r| r.status != ValueStatus::Rejected.as_str()).max_by_key(|r| r.revision)
+}
+
+/// The JSON kept in the audit trail for a revision.
+pub fn audit_json(v: &indicator_value::Model) -> serde_json::Value {
+    json!({
+        "id": v.id, "indicatorId": v.indicator_id, "period": v.period, "revision": v.revision,
+        "value": v.value, "implemented": v.implemented, "status": v.status, "unitId": v.unit_id,
+        "note": v.note, "evidence": v.evidence, "reviewReason": v.review_reason,
+    })
+}
+
+/// The outcome of one attempt to write: a race lost to a concurrent writer can be retried.
+pub(crate) enum Attempt<T> {
+    Done(T),
+    LostRace,
+}
+
+/// Whether an error is a unique-key violation (a concurrent writer took the same key).
+pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// How often a report without `expectedRevision` retries after losing a race.
+const RACE_RETRIES: usize = 8;
+
+/// Stores a new revision of the indicator's value for the period, with its audit event,
+/// in one transaction. With `expected_revision`, a report not based on the current
+/// revision is a CONFLICT and writes nothing.
+#[tracing::instrument(skip_all, fields(indicator = %indicator.code, period = %report.period))]
+pub async fn report(
+    db: &Db,
+    actor: Actor<'_>,
+    indicator: &indicator::Model,
+    report: &ValueReport,
+    limits: TextLimits,
+) -> AppResult<indicator_value::Model> {
+    let checked = check_report(indicator, report, limits)?;
+    for _ in 0..RACE_RETRIES {
+        match try_report(db, actor, indicator, &checked, report.expected_revision).await? {
+            Attempt::Done(v) => return Ok(v),
+            Attempt::LostRace if report.expected_revision.is_some() => {
+                return Err(AppError::conflict(
+                    "another report for this indicator and period was stored first; reload and try again",
+                ));
+            }
+            Attempt::LostRace => continue,
+        }
+    }
+    Err(AppError::conflict("too many concurrent reports for this indicator and period; try again"))
+}
+
+async fn try_report(
+    db: &Db,
+    actor: Actor<'_>,
+    indicator: &indicator::Model,
+    checked: &CheckedReport,
+    expected_revision: Option<i32>,
+) -> AppResult<Attempt<indicator_value::Model>> {
+    let tx = db.begin_write().await?;
+    let period = checked.period.to_string();
+    let revisions = indicator_value::Entity::find()
+        .filter(indicator_value::Column::IndicatorId.eq(indicator.id))
+        .filter(indicator_value::Column::Period.eq(period.clone()))
+        .all(&*tx)
+        .await?;
+    let current = current_of(&revisions);
+    let current_revision = current.map(|c| c.revision).unwrap_or(0);
+    if let Some(expected) = expected_revision {
+        if expected != current_revision {
+            return Err(AppError::conflict(format!(
+                "the current revision of {} for {period} is {current_revision}, not {expected}; reload and try again",
+                indicator.code
+            )));
+        }
+    }
+    let next = revisions.iter().map(|r| r.revision).max().unwrap_or(0) + 1;
+    let row = indicator_value::ActiveModel {
+        id: NotSet,
+        indicator_id: Set(indicator.id),
+        period: Set(period.clone()),
+        revision: Set(next),
+        value: Set(checked.value.clone()),
+        implemented: Set(checked.implemented),
+        status: Set(ValueStatus::Submitted.as_str().to_string()),
+        unit_id: Set(actor.identity.unit_id()),
+        reported_by: Set(actor.identity.subject.clone()),
+        reported_at: Set(Utc::now()),
+        note: Set(checked.note.clone()),
+        evidence: Set(json!(checked.evidence)),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
+        review_reason: Set(None),
+    };
+    let stored = match row.insert(&*tx).await {
+        Ok(v) => v,
+        Err(e) if is_unique_violation(&e) => return Ok(Attempt::LostRace),
+        Err(e) => return Err(e.into()),
+    };
+    audit::record(
+        &*tx,
+        actor,
+        AuditRecord {
+            action: "indicator_value.report",
+            target_type: "indicator_value",
+            target_key: format!("{}/{}#{}", indicator.code, period, stored.revision),
+            scope_unit_id: actor.identity.unit_id(),
+            before: current.map(audit_json),
+            after: Some(audit_json(&stored)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Attempt::Done(stored))
+}
+
+/// The assessment office's decision on a revision.
+#[derive(Debug, Clone)]
+pub enum Review {
+    Verify { reason: Option<String> },
+    Reject { reason: String },
+}
+
+pub async fn find_value(db: &impl ConnectionTrait, id: i64) -> AppResult<indicator_value::Model> {
+    indicator_value::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no reported value has the id {id}")))
+}
+
+/// Verifies or rejects a revision: SUBMITTED → VERIFIED, SUBMITTED or VERIFIED → REJECTED.
+#[tracing::instrument(skip_all, fields(value_id = value_id))]
+pub async fn review(
+    db: &Db,
+    actor: Actor<'_>,
+    value_id: i64,
+    decision: Review,
+    limits: TextLimits,
+) -> AppResult<indicator_value::Model> {
+    let (target, reason, action) = match &decision {
+        Review::Verify { reason } => (
+            ValueStatus::Verified,
+            text::optional_bounded("reason", reason.as_deref(), limits.note_chars)?,
+            "indicator_value.verify",
+        ),
+        Review::Reject { reason } => {
+            (ValueStatus::Rejected, Some(text::bounded("reason", reason, limits.note_chars)?), "indicator_value.reject")
+        }
+    };
+    let tx = db.begin_write().await?;
+    let before = find_value(&*tx, value_id).await?;
+    let status: ValueStatus = parse_stored("value status", &before.status)?;
+    let allowed = match target {
+        ValueStatus::Verified => status == ValueStatus::Submitted,
+        ValueStatus::Rejected => status != ValueStatus::Rejected,
+        ValueStatus::Submitted => false,
+    };
+    if !allowed {
+        return Err(AppError::conflict(format!(
+            "revision {} is {}; it cannot become {}",
+            before.revision,
+            status.as_str(),
+            target.as_str()
+        )));
+    }
+    let now = Utc::now();
+    let updated = indicator_value::Entity::update_many()
+        .col_expr(indicator_value::Column::Status, Expr::val(target.as_str()).into())
+        .col_expr(indicator_value::Column::ReviewedBy, Expr::val(actor.identity.subject.clone()).into())
+        .col_expr(indicator_value::Column::ReviewedAt, Expr::val(now).into())
+        .col_expr(indicator_value::Column::ReviewReason, Expr::val(reason.clone()).into())
+        .filter(indicator_value::Column::Id.eq(value_id))
+        .filter(indicator_value::Column::Status.eq(before.status.clone()))
+        .exec(&*tx)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("the value was reviewed by someone else at the same time; reload"));
+    }
+    let after = indicator_value::Model {
+        status: target.as_str().to_string(),
+        reviewed_by: Some(actor.identity.subject.clone()),
+        reviewed_at: Some(now),
+        review_reason: reason,
+        ..before.clone()
+    };
+    let code = indicator_code(&*tx, before.indicator_id).await?;
+    audit::record(
+        &*tx,
+        actor,
+        AuditRecord {
+            action,
+            target_type: "indicator_value",
+            target_key: format!("{code}/{}#{}", before.period, before.revision),
+            scope_unit_id: before.unit_id,
+            before: Some(audit_json(&before)),
+            after: Some(audit_json(&after)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn indicator_code(db: &impl ConnectionTrait, id: i32) -> AppResult<String> {
+    Ok(indicator::Entity::find_by_id(id).one(db).await?.map(|i| i.code).unwrap_or_default())
+}
+
+/// Every revision of an indicator (optionally of one period), oldest first.
+pub async fn list_values(
+    db: &impl ConnectionTrait,
+    indicator_id: i32,
+    period: Option<Period>,
+    page: PageRequest,
+) -> AppResult<Page<indicator_value::Model>> {
+    let mut base = indicator_value::Entity::find().filter(indicator_value::Column::IndicatorId.eq(indicator_id));
+    if let Some(p) = period {
+        base = base.filter(indicator_value::Column::Period.eq(p.to_string()));
+    }
+    keyset_page(db, base, indicator_value::Column::Id, page).await
+}
+
+/// All revisions of one indicator and period, by revision.
+pub async fn revisions(
+    db: &impl ConnectionTrait,
+    indicator_id: i32,
+    period: Period,
+) -> AppResult<Vec<indicator_value::Model>> {
+    Ok(indicator_value::Entity::find()
+        .filter(indicator_value::Column::IndicatorId.eq(indicator_id))
+        .filter(indicator_value::Column::Period.eq(period.to_string()))
+        .order_by_asc(indicator_value::Column::Revision)
+        .all(db)
+        .await?)
+}
+
+/// The current revision of a period with the superior target of its year.
+#[derive(Debug, Clone)]
+pub struct CurrentValue {
+    pub value: indicator_value::Model,
+    pub superior_target: Option<ExactDecimal>,
+}
+
+/// The current revision of each (indicator, period), with the year's superior target: one
+/// statement for any number of keys.
+pub async fn current_values(
+    db: &impl ConnectionTrait,
+    keys: &[(i32, Period)],
+) -> AppResult<HashMap<(i32, Period), CurrentValue>> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut periods: Vec<String> = keys.iter().map(|k| k.1.to_string()).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    let iv = Alias::new("iv");
+    let mut select = Query::select();
+    for col in indicator_value::Column::iter() {
+        select.column((iv.clone(), col));
+    }
+    let later = Query::select()
+        .expr(Expr::val(1))
+        .from_as(indicator_value::Entity, Alias::new("later"))
+        .and_where(Expr::col(("later", "indicator_id")).equals(("iv", "indicator_id")))
+        .and_where(Expr::col(("later", "period")).equals(("iv", "period")))
+        .and_where(Expr::col(("later", "status")).ne(ValueStatus::Rejected.as_str()))
+        .and_where(Expr::col(("later", "revision")).gt(Expr::col(("iv", "revision"))))
+        .to_owned();
+    select
+        .expr_as(
+            Expr::cust(
+                "(SELECT st.target FROM superior_target st WHERE st.indicator_id = iv.indicator_id \
+                 AND st.year = CAST(SUBSTR(iv.period, 1, 4) AS INTEGER))",
+            ),
+            "superior_target",
+        )
+        .from_as(indicator_value::Entity, iv.clone())
+        .and_where(Expr::col((iv.clone(), indicator_value::Column::IndicatorId)).is_in(ids))
+        .and_where(Expr::col((iv.clone(), indicator_value::Column::Period)).is_in(periods))
+        .and_where(Expr::col((iv.clone(), indicator_value::Column::Status)).ne(ValueStatus::Rejected.as_str()))
+        .and_where(Expr::exists(later).not());
+    let rows = db.query_all(&select).await?;
+    let wanted: std::collections::HashSet<&(i32, Period)> = keys.iter().collect();
+    let mut out = HashMap::new();
+    for row in &rows {
+        let value = indicator_value::Model::from_query_result(row, "")?;
+        let period = Period::parse(&value.period)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {:?}: {e}", value.period)))?;
+        let key = (value.indicator_id, period);
+        if !wanted.contains(&key) {
+            continue;
+        }
+        let superior_target = row
+            .try_get::<Option<String>>("", "superior_target")?
+            .map(|t| ExactDecimal::parse(&t))
+            .transpose()
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored superior target: {e}")))?;
+        out.insert(key, CurrentValue { value, superior_target });
+    }
+    Ok(out)
+}
