@@ -236,7 +236,7 @@ impl TestApp {
             .await
             .expect("query")
             .expect("row");
-        row.try_get_by_index::<i64>(0).expect("integer")
+        row.try_get_by_index::<i64>(0).or_else(|_| row.try_get_by_index::<i32>(0).map(i64::from)).expect("integer")
     }
 }
 
@@ -251,4 +251,51 @@ pub fn error_codes(body: &Value) -> Vec<String> {
         .as_array()
         .map(|a| a.iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_string()).collect())
         .unwrap_or_default()
+}
+
+pub const REPORT: &str = r#"mutation($input: ReportIndicatorValueInput!) {
+  reportIndicatorValue(input: $input) {
+    value { id period value implemented revision status reportedBy { code } reporter reportedAt note evidence }
+  }
+}"#;
+
+pub const COMPLIANCE: &str = r#"query($code: String!, $period: Period!) {
+  indicator(code: $code) {
+    compliance(period: $period) {
+      status declined value { value implemented revision } previousValue { value }
+      conditions { comparator target satisfied explanation }
+    }
+  }
+}"#;
+
+impl TestApp {
+    /// Reports a value; returns the whole response body.
+    pub async fn report(&self, token: &str, input: Value) -> Value {
+        self.graphql(REPORT, json!({ "input": input }), token).await
+    }
+
+    /// Reports a value that must be stored; returns the stored value.
+    pub async fn report_ok(&self, token: &str, code: &str, period: &str, value: &str) -> Value {
+        let body = self.report(token, json!({ "indicatorCode": code, "period": period, "value": value })).await;
+        assert!(body.get("errors").is_none(), "report {code} {period} {value}: {body}");
+        body["data"]["reportIndicatorValue"]["value"].clone()
+    }
+
+    /// The compliance of an indicator for a period.
+    pub async fn compliance(&self, token: &str, code: &str, period: &str) -> Value {
+        let data = self.data(COMPLIANCE, json!({ "code": code, "period": period }), token).await;
+        data["indicator"]["compliance"].clone()
+    }
+
+    /// Rows in the tables a write could touch: a refused write must leave them unchanged.
+    pub async fn write_footprint(&self) -> [i64; 6] {
+        [
+            self.count("SELECT COUNT(*) FROM indicator_value").await,
+            self.count("SELECT COUNT(*) FROM task_progress").await,
+            self.count("SELECT COUNT(*) FROM superior_target").await,
+            self.count("SELECT COUNT(*) FROM group_membership").await,
+            self.count("SELECT COUNT(*) FROM unit").await,
+            self.count("SELECT COUNT(*) FROM audit_event").await,
+        ]
+    }
 }

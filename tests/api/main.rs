@@ -5,10 +5,17 @@
 
 mod helpers;
 
+mod audit;
 mod auth;
+mod authorization;
 mod cli;
+mod compliance;
+mod concurrency;
+mod configuration;
 mod health;
 mod http;
 mod plan;
+mod progress;
 mod schema;
 mod scoping;
+mod values;

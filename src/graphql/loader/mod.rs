@@ -54,6 +54,9 @@ pub fn register(request: Request, db: &Db, identity: &Identity) -> Request {
         .data(loader(GroupsOfUnit { db: db.clone() }))
         .data(loader(TasksOfUnit { db: db.clone(), scope: scope.clone() }))
         .data(loader(TasksOfSection { db: db.clone(), scope }))
+        .data(loader(IndicatorById { db: db.clone() }))
+        .data(loader(CurrentValues { db: db.clone() }))
+        .data(loader(LatestProgress { db: db.clone() }))
 }
 
 /// The registered loader of type `T`.
