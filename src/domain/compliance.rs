@@ -233,4 +233,21 @@ mod tests {
         let r = run(&c, lo, Some(Observation::Number(d("0.52"))), None, Some(d("0.5")));
         assert_eq!(r.status, ComplianceStatus::NotMet);
     }
+
+    #[test]
+    fn at_most_is_inclusive() {
+        let c = [(Comparator::AtMost, Some(d("10")))];
+        let lo = Direction::LowerIsBetter;
+        assert_eq!(run(&c, lo, Some(Observation::Number(d("10"))), None, None).status, ComplianceStatus::Met);
+        assert_eq!(run(&c, lo, Some(Observation::Number(d("10.01"))), None, None).status, ComplianceStatus::NotMet);
+    }
+
+    #[test]
+    fn yes_no_declines_from_yes_to_no() {
+        let c = [(Comparator::Implemented, None)];
+        let hi = Direction::HigherIsBetter;
+        let r = run(&c, hi, Some(Observation::YesNo(false)), Some(Observation::YesNo(true)), None);
+        assert_eq!(r.status, ComplianceStatus::NotMet);
+        assert!(r.declined);
+    }
 }

@@ -275,10 +275,10 @@ pub async fn review(
     }
     let now = Utc::now();
     let updated = indicator_value::Entity::update_many()
-        .col_expr(indicator_value::Column::Status, Expr::val(target.as_str()).into())
-        .col_expr(indicator_value::Column::ReviewedBy, Expr::val(actor.identity.subject.clone()).into())
-        .col_expr(indicator_value::Column::ReviewedAt, Expr::val(now).into())
-        .col_expr(indicator_value::Column::ReviewReason, Expr::val(reason.clone()).into())
+        .col_expr(indicator_value::Column::Status, Expr::val(target.as_str()))
+        .col_expr(indicator_value::Column::ReviewedBy, Expr::val(actor.identity.subject.clone()))
+        .col_expr(indicator_value::Column::ReviewedAt, Expr::val(now))
+        .col_expr(indicator_value::Column::ReviewReason, Expr::val(reason.clone()))
         .filter(indicator_value::Column::Id.eq(value_id))
         .filter(indicator_value::Column::Status.eq(before.status.clone()))
         .exec(&*tx)
