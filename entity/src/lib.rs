@@ -5,6 +5,9 @@
 //! (`"4.5"`), so both SQLite and PostgreSQL keep them exact and readable; the application's
 //! `domain` module parses them. Nothing here is exposed to GraphQL directly.
 
+pub mod assessment_adjustment;
+pub mod assessment_finalization;
+pub mod assessment_snapshot;
 pub mod audit_event;
 pub mod domain;
 pub mod group_membership;
@@ -14,6 +17,7 @@ pub mod indicator_value;
 pub mod issued_token;
 pub mod plan;
 pub mod revoked_token;
+pub mod scoring_scheme;
 pub mod section;
 pub mod signing_key;
 pub mod superior_target;

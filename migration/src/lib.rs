@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_core_tables;
 pub mod m20261128_000002_seed_qinshui_plan;
+mod m20261129_000003_create_assessment_tables;
 
 pub use m20261128_000002_seed_qinshui_plan::{PlanSeed, PLAN_SEED_JSON};
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_core_tables::Migration),
             Box::new(m20261128_000002_seed_qinshui_plan::Migration),
+            Box::new(m20261129_000003_create_assessment_tables::Migration),
         ]
     }
 }

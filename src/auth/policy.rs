@@ -99,6 +99,50 @@ pub fn audit_scope(identity: &Identity) -> AppResult<AuditScope> {
     }
 }
 
+/// Whose assessments an identity may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssessmentScope {
+    All,
+    /// Only this unit's own assessments.
+    Unit(i32),
+}
+
+/// Assessments are read by administrators and the assessment office, and by a department
+/// for its own unit; integration tokens read none (scores are not indicator data).
+pub fn assessment_scope(identity: &Identity) -> AppResult<AssessmentScope> {
+    match (identity.role, identity.unit_id()) {
+        (Role::Admin | Role::Assessor, _) => Ok(AssessmentScope::All),
+        (Role::Department, Some(unit)) => Ok(AssessmentScope::Unit(unit)),
+        _ => Err(AppError::forbidden("assessments are not available to this role")),
+    }
+}
+
+/// FORBIDDEN unless the identity may read this unit's assessment.
+pub fn authorize_assessment_read(identity: &Identity, unit_id: i32) -> AppResult<()> {
+    match assessment_scope(identity)? {
+        AssessmentScope::All => Ok(()),
+        AssessmentScope::Unit(own) if own == unit_id => Ok(()),
+        AssessmentScope::Unit(_) => Err(AppError::forbidden("a department reads only its own assessment")),
+    }
+}
+
+/// The scoring scheme is set by an administrator or the assessment office.
+pub fn authorize_set_scoring_scheme(identity: &Identity) -> AppResult<()> {
+    match identity.role {
+        Role::Admin | Role::Assessor => Ok(()),
+        _ => Err(AppError::forbidden("only an administrator or the assessment office sets the scoring scheme")),
+    }
+}
+
+/// Adjusting and finalizing scores is the assessment office's work.
+pub fn authorize_assess(identity: &Identity) -> AppResult<()> {
+    if identity.role == Role::Assessor {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only the assessment office adjusts and finalizes assessments"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

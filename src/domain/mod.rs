@@ -5,6 +5,7 @@ pub mod compliance;
 pub mod decimal;
 pub mod period;
 pub mod plan;
+pub mod scoring;
 pub mod text;
 pub mod unit_code;
 pub mod work;

@@ -100,6 +100,22 @@ impl Period {
         }
     }
 
+    /// The period just after this one, of the same frequency.
+    pub fn next(self) -> Period {
+        match self {
+            Period::Year(y) => Period::Year(y + 1),
+            Period::Quarter(y, 4) => Period::Quarter(y + 1, 1),
+            Period::Quarter(y, q) => Period::Quarter(y, q + 1),
+            Period::Month(y, 12) => Period::Month(y + 1, 1),
+            Period::Month(y, m) => Period::Month(y, m + 1),
+        }
+    }
+
+    /// The first day after the period.
+    pub fn end(self) -> NaiveDate {
+        self.next().start()
+    }
+
     /// The first day of the period.
     pub fn start(self) -> NaiveDate {
         let (y, m) = match self {

@@ -1,5 +1,6 @@
 //! The business logic: plain async functions over the database, free of GraphQL types.
 
+pub mod assessment;
 pub mod audit;
 pub mod catalog;
 pub mod compliance;

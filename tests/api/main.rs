@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod assessments;
 mod audit;
 mod auth;
 mod authorization;

@@ -107,3 +107,52 @@ pub struct AuditEventFilter {
     /// Events before this time.
     pub until: Option<DateTime>,
 }
+
+/// A new version of a year's scoring scheme; fields left out keep the current values.
+#[derive(Debug, Clone, InputObject)]
+pub struct SetScoringSchemeInput {
+    pub year: i32,
+    /// With `progressPoints` and `timelinessPoints`, sums to 100.
+    pub indicator_points: Option<Decimal>,
+    pub progress_points: Option<Decimal>,
+    pub timeliness_points: Option<Decimal>,
+    /// Points deducted per declined indicator.
+    pub decline_deduction: Option<Decimal>,
+    /// One-vote veto on a breached NO_OCCURRENCE condition.
+    pub veto_on_occurrence: Option<bool>,
+    /// Share (0–1) of a task's points for IN_PROGRESS without a percent.
+    pub in_progress_share: Option<Decimal>,
+    /// Days after a period's end within which a report is on time (0–366).
+    pub reporting_grace_days: Option<u32>,
+    pub excellent_from: Option<Decimal>,
+    pub good_from: Option<Decimal>,
+    pub pass_from: Option<Decimal>,
+    /// Why the scheme changes (kept with the version).
+    pub note: Option<String>,
+}
+
+/// An assessor's adjustment of a unit's score.
+#[derive(Debug, Clone, InputObject)]
+pub struct AdjustAssessmentInput {
+    pub unit_code: String,
+    pub year: i32,
+    /// Points to add (negative to subtract); the score must stay within 0–100.
+    pub points: Decimal,
+    /// Why (mandatory).
+    pub reason: String,
+}
+
+/// The year to finalize.
+#[derive(Debug, Clone, InputObject)]
+pub struct FinalizeAssessmentsInput {
+    pub year: i32,
+}
+
+/// Narrows a year's assessments.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct AssessmentFilter {
+    /// Only this grade.
+    pub grade: Option<crate::domain::scoring::Grade>,
+    /// Only units whose scores are tied with another's.
+    pub tied: Option<bool>,
+}

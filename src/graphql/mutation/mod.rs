@@ -1,6 +1,7 @@
 //! The mutation root: one object per concept, merged. Every mutation takes one `input`
 //! and returns a payload; every successful one is a transaction with its audit event.
 
+mod assessment;
 mod configuration;
 mod progress;
 mod values;
@@ -9,4 +10,9 @@ use async_graphql::MergedObject;
 
 /// Every mutation.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(values::ValueMutation, progress::ProgressMutation, configuration::ConfigurationMutation);
+pub struct MutationRoot(
+    values::ValueMutation,
+    progress::ProgressMutation,
+    configuration::ConfigurationMutation,
+    assessment::AssessmentMutation,
+);

@@ -1,5 +1,6 @@
 //! GraphQL output types. Each wraps a model and exposes chosen fields on purpose.
 
+pub mod assessment;
 pub mod assignment;
 pub mod audit_event;
 pub mod compliance;
@@ -16,6 +17,7 @@ pub mod unit;
 pub mod value;
 pub mod viewer;
 
+pub use assessment::{Accountability, Assessment, ScoringScheme};
 pub use assignment::TaskAssignment;
 pub use audit_event::AuditEvent;
 pub use compliance::Compliance;

@@ -1,5 +1,6 @@
 //! The query root: one object per concept, merged.
 
+mod assessment;
 mod audit;
 mod compliance;
 mod indicators;
@@ -20,4 +21,5 @@ pub struct QueryRoot(
     indicators::IndicatorQuery,
     compliance::ComplianceQuery,
     audit::AuditQuery,
+    assessment::AssessmentQuery,
 );
