@@ -75,6 +75,12 @@ pub struct Settings {
     pub max_page_size: i32,
     /// Page size when `first` is not given.
     pub default_page_size: i32,
+    /// Requests per minute per token (0: no limit). State is per instance.
+    pub rate_limit_per_minute: u32,
+    /// Requests per token allowed at once above the steady rate.
+    pub rate_limit_burst: u32,
+    /// Requests per minute per client address without a valid token (0: no limit).
+    pub rate_limit_anonymous_per_minute: u32,
     /// Longest accepted `note` / `summary`, in characters.
     pub max_note_chars: usize,
     /// Most evidence entries per report.
@@ -111,6 +117,9 @@ impl Default for Settings {
             max_tokens: 5_000,
             max_page_size: 100,
             default_page_size: 50,
+            rate_limit_per_minute: 600,
+            rate_limit_burst: 100,
+            rate_limit_anonymous_per_minute: 60,
             max_note_chars: 2_000,
             max_evidence_items: 20,
             max_evidence_chars: 500,

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::config::Settings;
@@ -103,7 +106,13 @@ impl Db {
             Some(m) => Some(m.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.conn.begin().await?;
+        // BEGIN IMMEDIATE on SQLite takes the write lock at once, waiting (busy_timeout) for
+        // another process's writer instead of failing when a read would later upgrade.
+        let options = TransactionOptions {
+            sqlite_transaction_mode: gate.as_ref().map(|_| SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        let tx = self.conn.begin_with_options(options).await?;
         Ok(WriteTx { tx, _gate: gate })
     }
 

@@ -12,6 +12,7 @@ use crate::auth::{keys, TokenService};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::graphql::build_schema;
+use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState};
 use crate::service::catalog::PlanCatalog;
 
@@ -34,11 +35,21 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let settings = Arc::new(settings);
+        let rate_limits = RateLimits::new(&settings);
+        let pruned = rate_limits.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                pruned.prune();
+            }
+        });
         let state = web::Data::new(AppState {
             schema: build_schema(&settings, Some(db.clone()), Some(catalog)),
             tokens: tokens.clone(),
             db: db.clone(),
             settings: settings.clone(),
+            rate_limits,
         });
         let mut server = HttpServer::new(move || {
             App::new().app_data(state.clone()).wrap(from_fn(http::request_id::middleware)).configure(http::routes)

@@ -90,6 +90,32 @@ pub fn check_document(doc: &ExecutableDocument, settings: &Settings) -> Result<(
     Ok(())
 }
 
+fn selects_introspection(set: &SelectionSet, depth: usize) -> bool {
+    depth <= 64
+        && set.items.iter().any(|s| match &s.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                name == "__schema" || name == "__type" || selects_introspection(&f.node.selection_set.node, depth + 1)
+            }
+            Selection::InlineFragment(i) => selects_introspection(&i.node.selection_set.node, depth + 1),
+            Selection::FragmentSpread(_) => false,
+        })
+}
+
+/// FORBIDDEN when introspection is off and the document asks for `__schema` or `__type`
+/// (async-graphql would silently answer null).
+pub fn check_introspection(doc: &ExecutableDocument, settings: &Settings) -> Result<(), AppError> {
+    if settings.introspection_enabled() {
+        return Ok(());
+    }
+    let asks = doc.operations.iter().any(|(_, op)| selects_introspection(&op.node.selection_set.node, 0))
+        || doc.fragments.values().any(|f| selects_introspection(&f.node.selection_set.node, 0));
+    if asks {
+        return Err(AppError::forbidden("introspection is disabled in this environment"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ struct DocumentLimitsExtension {
     settings: Arc<Settings>,
 }
 
-fn limit_error(e: crate::error::AppError) -> ServerError {
+fn request_error(e: crate::error::AppError) -> ServerError {
     let mut resp = error::error_response(e);
     resp.errors.pop().unwrap_or_else(|| ServerError::new("limit exceeded", None))
 }
@@ -47,9 +47,10 @@ impl Extension for DocumentLimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        limits::check_token_count(query, self.settings.max_tokens).map_err(limit_error)?;
+        limits::check_token_count(query, self.settings.max_tokens).map_err(request_error)?;
         let doc = next.run(ctx, query, variables).await?;
-        limits::check_document(&doc, &self.settings).map_err(limit_error)?;
+        limits::check_document(&doc, &self.settings).map_err(request_error)?;
+        limits::check_introspection(&doc, &self.settings).map_err(request_error)?;
         Ok(doc)
     }
 }

@@ -88,6 +88,16 @@ fn status_of(e: &AppError) -> StatusCode {
     }
 }
 
+/// The body of a response that executed nothing: `errors` (and `extensions`), no `data`.
+fn errors_only_body(resp: &async_graphql::Response) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    body.insert("errors".into(), serde_json::to_value(&resp.errors).unwrap_or_default());
+    if !resp.extensions.is_empty() {
+        body.insert("extensions".into(), serde_json::to_value(&resp.extensions).unwrap_or_default());
+    }
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
 /// A request refused before execution, as a GraphQL error body.
 fn refuse(e: AppError, status: Option<StatusCode>, rt: ResponseType) -> HttpResponse {
     let status = status.unwrap_or_else(|| status_of(&e));
@@ -102,8 +112,7 @@ fn refuse(e: AppError, status: Option<StatusCode>, rt: ResponseType) -> HttpResp
         }
         _ => {}
     }
-    let body = serde_json::to_vec(&gql_error::error_response(e)).unwrap_or_default();
-    builder.body(body)
+    builder.body(errors_only_body(&gql_error::error_response(e)))
 }
 
 fn not_acceptable() -> HttpResponse {
@@ -156,6 +165,21 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     Ok(body)
 }
 
+/// Verifies the token and counts the request against its rate limit (the token's, or the
+/// client address's when there is no valid token).
+fn admit(req: &HttpRequest, state: &AppState) -> Result<Claims, AppError> {
+    match authn::verify(req, state) {
+        Ok(claims) => {
+            state.rate_limits.check_token(&claims.jti)?;
+            Ok(claims)
+        }
+        Err(e) => {
+            state.rate_limits.check_address(req.peer_addr().map(|a| a.ip()))?;
+            Err(e)
+        }
+    }
+}
+
 /// Authenticates, executes and answers.
 async fn execute(
     req: &HttpRequest,
@@ -172,13 +196,15 @@ async fn execute(
     let request = loader::register(request, &state.db, &identity).data(identity).data(RequestId(request_id));
     let mut response = state.schema.execute(request).await;
     gql_error::ensure_codes(&mut response);
-    let status = if rt == ResponseType::GraphqlResponse && gql_error::is_request_error(&response) {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    if gql_error::is_request_error(&response) {
+        // Nothing was executed: the body has no `data` entry (GraphQL-over-HTTP).
+        let status = if rt == ResponseType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+        return HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, rt.mime()))
+            .body(errors_only_body(&response));
+    }
     match serde_json::to_vec(&response) {
-        Ok(body) => HttpResponse::build(status).insert_header((header::CONTENT_TYPE, rt.mime())).body(body),
+        Ok(body) => HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body),
         Err(e) => refuse(AppError::Unexpected(e.into()), None, rt),
     }
 }
@@ -195,8 +221,8 @@ pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppS
             rt,
         );
     }
-    // Refuse unauthenticated callers before reading their body.
-    let claims = match authn::verify(&req, &state) {
+    // Refuse unauthenticated and over-limit callers before reading their body.
+    let claims = match admit(&req, &state) {
         Ok(c) => c,
         Err(e) => return refuse(e, None, rt),
     };
@@ -242,7 +268,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();
     };
-    let claims = match authn::verify(&req, &state) {
+    let claims = match admit(&req, &state) {
         Ok(c) => c,
         Err(e) => return refuse(e, None, rt),
     };

@@ -3,6 +3,7 @@
 pub mod authn;
 pub mod graphql;
 pub mod health;
+pub mod rate_limit;
 pub mod request_id;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub rate_limits: Arc<rate_limit::RateLimits>,
 }
 
 /// Mounts every route.

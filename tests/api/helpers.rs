@@ -59,6 +59,9 @@ fn base_settings() -> Settings {
         db_max_connections: 5,
         jwt_secret: Some(TEST_SECRET.into()),
         jwt_kid: TEST_KID.into(),
+        // Rate limits are on by default; the rate-limit tests switch them back on.
+        rate_limit_per_minute: 0,
+        rate_limit_anonymous_per_minute: 0,
         ..Settings::default()
     }
 }
@@ -133,10 +136,19 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts the application on a database of the caller's (already created, maybe empty).
+pub async fn spawn_app_on(database_url: &str) -> TestApp {
+    start(database_url.to_string(), None, |_| {}).await
+}
+
 /// Starts the application with settings adjusted by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    ecoplan::telemetry::init_for_tests();
     let (database_url, sqlite_file) = fresh_database().await;
+    start(database_url, sqlite_file, configure).await
+}
+
+async fn start(database_url: String, sqlite_file: Option<TempFile>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    ecoplan::telemetry::init_for_tests();
     let mut settings = base_settings();
     settings.database_url = database_url.clone();
     configure(&mut settings);
