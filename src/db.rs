@@ -80,8 +80,9 @@ impl Db {
             .await
             .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
         let counter = statements.clone();
-        conn.set_metric_callback(move |_info| {
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(target: "ecoplan::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
         });
         Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), statements })
     }

@@ -27,6 +27,9 @@ pub struct Model {
     pub reviewed_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub review_reason: Option<String>,
+    /// Whether this is the current revision of its indicator and period (the latest one
+    /// not rejected); at most one per key.
+    pub is_current: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

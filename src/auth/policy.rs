@@ -83,6 +83,15 @@ pub fn authorize_configure(identity: &Identity) -> AppResult<()> {
     }
 }
 
+/// An administrator revokes any token; every caller may revoke its own (sign out).
+pub fn authorize_revoke_token(identity: &Identity, jti: &str) -> AppResult<()> {
+    if identity.role == Role::Admin || identity.token_id == jti {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("only an administrator revokes another token"))
+    }
+}
+
 /// Which audit events an identity may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditScope {

@@ -25,6 +25,25 @@ pub struct Page<T> {
     pub total: Option<i64>,
 }
 
+/// The statements of a page: the page itself (with the total as a scalar subquery when
+/// asked) and the standalone count.
+pub fn keyset_statement<E, C>(base: Select<E>, key: C, page: PageRequest) -> (SelectStatement, SelectStatement)
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    let mut query = base.clone();
+    if let Some(after) = page.after {
+        query = query.filter(key.gt(after));
+    }
+    let mut stmt: SelectStatement = query.order_by_asc(key).limit(page.first + 1).into_query();
+    let count: SelectStatement = base.select_only().expr(Expr::cust("COUNT(*)")).into_query();
+    if page.with_total {
+        stmt.expr_as(Expr::from(count.clone()), "page_total_count");
+    }
+    (stmt, count)
+}
+
 /// Fetches one page of `base` ordered by `key`, in one statement: the total count, when
 /// asked for, rides along as a scalar subquery.
 pub async fn keyset_page<E, C>(
@@ -38,15 +57,7 @@ where
     C: ColumnTrait,
     E::Model: FromQueryResult,
 {
-    let mut query = base.clone();
-    if let Some(after) = page.after {
-        query = query.filter(key.gt(after));
-    }
-    let mut stmt: SelectStatement = query.order_by_asc(key).limit(page.first + 1).into_query();
-    let count: SelectStatement = base.select_only().expr(Expr::cust("COUNT(*)")).into_query();
-    if page.with_total {
-        stmt.expr_as(Expr::from(count.clone()), "page_total_count");
-    }
+    let (stmt, count) = keyset_statement(base, key, page);
     let rows = db.query_all(&stmt).await?;
     let mut total = None;
     let mut items = Vec::with_capacity(rows.len());

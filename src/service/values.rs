@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::{indicator, indicator_value};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, NotSet, QueryFilter,
     QueryOrder, Set,
@@ -111,6 +111,27 @@ pub fn current_of(revisions: &[indicator_value::Model]) -> Option<&indicator_val
     revisions.iter().filter(|r| r.status != ValueStatus::Rejected.as_str()).max_by_key(|r| r.revision)
 }
 
+/// Moves the `is_current` flag of a key from `from` (if any) to `to` (if any), unsetting first
+/// so that the partial unique index never sees two current revisions.
+async fn move_current(db: &impl ConnectionTrait, from: Option<i64>, to: Option<i64>) -> AppResult<()> {
+    if let Some(id) = from {
+        indicator_value::Entity::update_many()
+            .col_expr(indicator_value::Column::IsCurrent, Expr::val(false))
+            .filter(indicator_value::Column::Id.eq(id))
+            .filter(indicator_value::Column::IsCurrent.eq(true))
+            .exec(db)
+            .await?;
+    }
+    if let Some(id) = to {
+        indicator_value::Entity::update_many()
+            .col_expr(indicator_value::Column::IsCurrent, Expr::val(true))
+            .filter(indicator_value::Column::Id.eq(id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The JSON kept in the audit trail for a revision.
 pub fn audit_json(v: &indicator_value::Model) -> serde_json::Value {
     json!({
@@ -185,6 +206,7 @@ async fn try_report(
         }
     }
     let next = revisions.iter().map(|r| r.revision).max().unwrap_or(0) + 1;
+    move_current(&*tx, current.map(|c| c.id), None).await?;
     let row = indicator_value::ActiveModel {
         id: NotSet,
         indicator_id: Set(indicator.id),
@@ -201,6 +223,7 @@ async fn try_report(
         reviewed_by: Set(None),
         reviewed_at: Set(None),
         review_reason: Set(None),
+        is_current: Set(true),
     };
     let stored = match row.insert(&*tx).await {
         Ok(v) => v,
@@ -286,11 +309,20 @@ pub async fn review(
     if updated.rows_affected != 1 {
         return Err(AppError::conflict("the value was reviewed by someone else at the same time; reload"));
     }
+    let mut is_current = before.is_current;
+    if target == ValueStatus::Rejected && before.is_current {
+        // The latest revision still counting becomes current again.
+        let remaining = revisions(&*tx, before.indicator_id, stored_period(&before.period)?).await?;
+        let next = current_of(&remaining).map(|r| r.id);
+        move_current(&*tx, Some(before.id), next).await?;
+        is_current = false;
+    }
     let after = indicator_value::Model {
         status: target.as_str().to_string(),
         reviewed_by: Some(actor.identity.subject.clone()),
         reviewed_at: Some(now),
         review_reason: reason,
+        is_current,
         ..before.clone()
     };
     let code = indicator_code(&*tx, before.indicator_id).await?;
@@ -311,6 +343,10 @@ pub async fn review(
     Ok(after)
 }
 
+fn stored_period(p: &str) -> AppResult<Period> {
+    Period::parse(p).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {p:?}: {e}")))
+}
+
 async fn indicator_code(db: &impl ConnectionTrait, id: i32) -> AppResult<String> {
     Ok(indicator::Entity::find_by_id(id).one(db).await?.map(|i| i.code).unwrap_or_default())
 }
@@ -322,11 +358,16 @@ pub async fn list_values(
     period: Option<Period>,
     page: PageRequest,
 ) -> AppResult<Page<indicator_value::Model>> {
+    keyset_page(db, values_of(indicator_id, period), indicator_value::Column::Id, page).await
+}
+
+/// The revisions of an indicator (of one period, when given), as a query to page.
+pub fn values_of(indicator_id: i32, period: Option<Period>) -> sea_orm::Select<indicator_value::Entity> {
     let mut base = indicator_value::Entity::find().filter(indicator_value::Column::IndicatorId.eq(indicator_id));
     if let Some(p) = period {
         base = base.filter(indicator_value::Column::Period.eq(p.to_string()));
     }
-    keyset_page(db, base, indicator_value::Column::Id, page).await
+    base
 }
 
 /// All revisions of one indicator and period, by revision.
@@ -341,6 +382,29 @@ pub async fn revisions(
         .order_by_asc(indicator_value::Column::Revision)
         .all(db)
         .await?)
+}
+
+/// The statement behind [`current_values`]: flagged current revisions by index, each with
+/// its year's superior target.
+pub fn current_values_statement(indicator_ids: &[i32], periods: &[String]) -> SelectStatement {
+    let iv = Alias::new("iv");
+    let mut select = Query::select();
+    for col in indicator_value::Column::iter() {
+        select.column((iv.clone(), col));
+    }
+    select
+        .expr_as(
+            Expr::cust(
+                "(SELECT st.target FROM superior_target st WHERE st.indicator_id = iv.indicator_id \
+                 AND st.year = CAST(SUBSTR(iv.period, 1, 4) AS INTEGER))",
+            ),
+            "superior_target",
+        )
+        .from_as(indicator_value::Entity, iv.clone())
+        .and_where(Expr::col((iv.clone(), indicator_value::Column::IndicatorId)).is_in(indicator_ids.iter().copied()))
+        .and_where(Expr::col((iv.clone(), indicator_value::Column::Period)).is_in(periods.iter().cloned()))
+        .and_where(Expr::col((iv, indicator_value::Column::IsCurrent)).eq(true))
+        .to_owned()
 }
 
 /// The current revision of a period with the superior target of its year.
@@ -365,32 +429,7 @@ pub async fn current_values(
     let mut periods: Vec<String> = keys.iter().map(|k| k.1.to_string()).collect();
     periods.sort_unstable();
     periods.dedup();
-    let iv = Alias::new("iv");
-    let mut select = Query::select();
-    for col in indicator_value::Column::iter() {
-        select.column((iv.clone(), col));
-    }
-    let later = Query::select()
-        .expr(Expr::val(1))
-        .from_as(indicator_value::Entity, Alias::new("later"))
-        .and_where(Expr::col(("later", "indicator_id")).equals(("iv", "indicator_id")))
-        .and_where(Expr::col(("later", "period")).equals(("iv", "period")))
-        .and_where(Expr::col(("later", "status")).ne(ValueStatus::Rejected.as_str()))
-        .and_where(Expr::col(("later", "revision")).gt(Expr::col(("iv", "revision"))))
-        .to_owned();
-    select
-        .expr_as(
-            Expr::cust(
-                "(SELECT st.target FROM superior_target st WHERE st.indicator_id = iv.indicator_id \
-                 AND st.year = CAST(SUBSTR(iv.period, 1, 4) AS INTEGER))",
-            ),
-            "superior_target",
-        )
-        .from_as(indicator_value::Entity, iv.clone())
-        .and_where(Expr::col((iv.clone(), indicator_value::Column::IndicatorId)).is_in(ids))
-        .and_where(Expr::col((iv.clone(), indicator_value::Column::Period)).is_in(periods))
-        .and_where(Expr::col((iv.clone(), indicator_value::Column::Status)).ne(ValueStatus::Rejected.as_str()))
-        .and_where(Expr::exists(later).not());
+    let select = current_values_statement(&ids, &periods);
     let rows = db.query_all(&select).await?;
     let wanted: std::collections::HashSet<&(i32, Period)> = keys.iter().collect();
     let mut out = HashMap::new();

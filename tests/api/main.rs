@@ -16,6 +16,7 @@ mod configuration;
 mod health;
 mod http;
 mod limits;
+mod performance;
 mod plan;
 mod process;
 mod progress;

@@ -156,3 +156,12 @@ pub struct AssessmentFilter {
     /// Only units whose scores are tied with another's.
     pub tied: Option<bool>,
 }
+
+/// A token to revoke.
+#[derive(Debug, Clone, InputObject)]
+pub struct RevokeTokenInput {
+    /// The token's id (`jti`, also `me { tokenId }`).
+    pub token_id: String,
+    /// Why (kept in the audit trail).
+    pub reason: Option<String>,
+}

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use entity::{task_assignment, unit};
 
+use super::every_key;
 use crate::db::Db;
 use crate::service::tasks;
 
@@ -15,6 +16,6 @@ impl async_graphql::dataloader::Loader<i32> for AssignmentsOfTask {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        Ok(tasks::assignments_of(&self.db.conn, keys).await?)
+        Ok(every_key(keys, tasks::assignments_of(&self.db.conn, keys).await?))
     }
 }

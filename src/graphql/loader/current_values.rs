@@ -10,10 +10,12 @@ pub struct CurrentValues {
 }
 
 impl async_graphql::dataloader::Loader<(i32, Period)> for CurrentValues {
-    type Value = CurrentValue;
+    /// `None` when the period has no current revision (remembered, so asking again is free).
+    type Value = Option<CurrentValue>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[(i32, Period)]) -> Result<HashMap<(i32, Period), Self::Value>, Self::Error> {
-        Ok(values::current_values(&self.db.conn, keys).await?)
+        let mut found = values::current_values(&self.db.conn, keys).await?;
+        Ok(keys.iter().map(|k| (*k, found.remove(k))).collect())
     }
 }

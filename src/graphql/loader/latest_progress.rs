@@ -12,10 +12,12 @@ pub struct LatestProgress {
 }
 
 impl async_graphql::dataloader::Loader<(i32, Period)> for LatestProgress {
-    type Value = task_progress::Model;
+    /// `None` when there is no progress for the period (remembered, so asking again is free).
+    type Value = Option<task_progress::Model>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[(i32, Period)]) -> Result<HashMap<(i32, Period), Self::Value>, Self::Error> {
-        Ok(progress::latest(&self.db.conn, keys).await?)
+        let mut found = progress::latest(&self.db.conn, keys).await?;
+        Ok(keys.iter().map(|k| (*k, found.remove(k))).collect())
     }
 }

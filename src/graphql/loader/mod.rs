@@ -5,6 +5,7 @@ mod assignments;
 mod current_values;
 mod indicator;
 mod latest_progress;
+pub mod prime;
 mod section_tasks;
 mod task;
 mod task_indicators;
@@ -30,6 +31,18 @@ pub use unit_tasks::TasksOfUnit;
 
 use crate::auth::{policy, Identity};
 use crate::db::Db;
+
+/// Gives every requested key an entry (empty when nothing was found), so that the cache
+/// also remembers the absence and a later load of the same key costs nothing.
+fn every_key<V>(
+    keys: &[i32],
+    mut found: std::collections::HashMap<i32, Vec<V>>,
+) -> std::collections::HashMap<i32, Vec<V>> {
+    for k in keys {
+        found.entry(*k).or_default();
+    }
+    found
+}
 
 /// A per-request loader with a per-request cache.
 pub type Loader<T> = DataLoader<T, HashMapCache>;

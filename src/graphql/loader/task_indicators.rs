@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 
+use super::every_key;
 use crate::db::Db;
 use crate::service::indicators::{self, IndicatorWithConditions};
 
@@ -13,6 +14,6 @@ impl async_graphql::dataloader::Loader<i32> for IndicatorsOfTask {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        Ok(indicators::indicators_of_tasks(&self.db.conn, keys).await?)
+        Ok(every_key(keys, indicators::indicators_of_tasks(&self.db.conn, keys).await?))
     }
 }

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use entity::unit;
 
+use super::every_key;
 use crate::db::Db;
 use crate::service::units;
 
@@ -15,6 +16,6 @@ impl async_graphql::dataloader::Loader<i32> for GroupsOfUnit {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        Ok(units::groups_of(&self.db.conn, keys).await?)
+        Ok(every_key(keys, units::groups_of(&self.db.conn, keys).await?))
     }
 }

@@ -2,6 +2,7 @@ use std::collections::HashMap;
 
 use entity::task;
 
+use super::every_key;
 use crate::auth::policy::TaskScope;
 use crate::db::Db;
 use crate::service::tasks;
@@ -17,6 +18,6 @@ impl async_graphql::dataloader::Loader<i32> for TasksOfUnit {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        Ok(tasks::tasks_of_units(&self.db.conn, &self.scope, keys).await?)
+        Ok(every_key(keys, tasks::tasks_of_units(&self.db.conn, &self.scope, keys).await?))
     }
 }

@@ -4,6 +4,7 @@
 mod assessment;
 mod configuration;
 mod progress;
+mod tokens;
 mod values;
 
 use async_graphql::MergedObject;
@@ -15,4 +16,5 @@ pub struct MutationRoot(
     progress::ProgressMutation,
     configuration::ConfigurationMutation,
     assessment::AssessmentMutation,
+    tokens::TokenMutation,
 );

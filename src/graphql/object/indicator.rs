@@ -95,7 +95,7 @@ impl Indicator {
             .into());
         }
         let found = loader::get::<CurrentValues>(ctx)?.load_one((self.0.indicator.id, period.0)).await?;
-        Ok(found.map(|c| IndicatorValue(c.value)))
+        Ok(found.flatten().map(|c| IndicatorValue(c.value)))
     }
 
     /// Whether the indicator's conditions hold in a period of its frequency, or in a year
@@ -105,6 +105,7 @@ impl Indicator {
         let keys: Vec<(i32, crate::domain::Period)> =
             compliance::periods_to_load(frequency, period.0)?.into_iter().map(|p| (self.0.indicator.id, p)).collect();
         let values = loader::get::<CurrentValues>(ctx)?.load_many(keys).await?;
+        let values = values.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
         Ok(Compliance(compliance::evaluate(&self.0, period.0, &values)?))
     }
 

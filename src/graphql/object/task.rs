@@ -53,7 +53,7 @@ impl Task {
     /// The latest progress update for a period; null when there is none.
     async fn progress(&self, ctx: &Context<'_>, period: Period) -> async_graphql::Result<Option<TaskProgress>> {
         let found = loader::get::<LatestProgress>(ctx)?.load_one((self.0.id, period.0)).await?;
-        Ok(found.map(TaskProgress))
+        Ok(found.flatten().map(TaskProgress))
     }
 
     /// Every progress update (of one period, when given), oldest first.

@@ -30,6 +30,7 @@ impl IndicatorQuery {
         let filter =
             indicators::filter_condition(&db.conn, context::catalog(ctx)?, &filter.unwrap_or_default().into()).await?;
         let page = indicators::list_indicators(&db.conn, &policy::task_scope(identity), filter, request).await?;
+        loader::prime::indicators(ctx, &page.items).await?;
         Ok(connection::connection("indicator", &request, page, |i| i64::from(i.indicator.id), Indicator))
     }
 

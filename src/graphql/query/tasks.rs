@@ -5,6 +5,7 @@ use crate::graphql::access;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::context;
 use crate::graphql::input::TaskFilter;
+use crate::graphql::loader;
 use crate::graphql::object::Task;
 use crate::service::tasks;
 
@@ -29,6 +30,7 @@ impl TaskQuery {
         let filter =
             tasks::filter_condition(&db.conn, context::catalog(ctx)?, &filter.unwrap_or_default().into()).await?;
         let page = tasks::list_tasks(&db.conn, &policy::task_scope(identity), filter, request).await?;
+        loader::prime::tasks(ctx, &page.items.iter().map(|t| t.id).collect::<Vec<_>>()).await?;
         Ok(connection::connection("task", &request, page, |t| i64::from(t.number), Task))
     }
 
