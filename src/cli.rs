@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `token issue|revoke`, `schema`.
+//! The command line: `serve` (default), `migrate`, `token issue|revoke`, `export`, `schema`.
 
 use std::time::Duration;
 
@@ -32,6 +32,9 @@ pub enum Command {
     /// Issue or revoke tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write indicator data to a spreadsheet (CSV or XLSX), unscoped like an administrator.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print the GraphQL schema (SDL) on stdout.
     Schema,
 }
@@ -61,6 +64,43 @@ pub enum TokenCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Current indicator values of a period, one row per value.
+    ///
+    /// Each indicator's periods inside --period: a year covers the quarters of quarterly
+    /// indicators; a period finer than an indicator's frequency leaves it out.
+    Values {
+        /// A year (2022), a quarter (2022-Q3) or a month (2022-07).
+        #[arg(long)]
+        period: String,
+        #[command(flatten)]
+        file: ExportFile,
+    },
+    /// The annual self-evaluation table (年度自评表) of a year.
+    ///
+    /// Every indicator with its target, the year's value, compliance (达标 / 未达标 / 无数据),
+    /// whether it declined and its responsible units.
+    SelfEvaluation {
+        /// A plan year, from 2021 to the current year.
+        #[arg(long)]
+        year: String,
+        #[command(flatten)]
+        file: ExportFile,
+    },
+}
+
+/// Where and how an export is written.
+#[derive(Debug, clap::Args)]
+pub struct ExportFile {
+    /// csv or xlsx; by default the --output file's extension, else csv.
+    #[arg(long)]
+    format: Option<String>,
+    /// The file to write (replaced if it exists).
+    #[arg(long, short)]
+    output: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("token id {} expires at {}", issued.jti, issued.expires_at.to_rfc3339());
             Ok(())
         }
+        Command::Export(command) => export(&settings, command).await,
         Command::Token(TokenCommand::Revoke { jti, reason }) => {
             let db = Db::connect(&settings).await?;
             db.migrate().await?;
@@ -147,4 +188,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `ecoplan export …`: every argument is checked before the database is opened.
+async fn export(settings: &Settings, command: ExportCommand) -> anyhow::Result<()> {
+    use crate::service::export::{self as exports, FileFormat};
+    use anyhow::Context as _;
+    enum Wanted {
+        Values(crate::domain::Period),
+        SelfEvaluation(i32),
+    }
+    let (wanted, file) = match command {
+        ExportCommand::Values { period, file } => (Wanted::Values(crate::domain::Period::parse(&period)?), file),
+        ExportCommand::SelfEvaluation { year, file } => {
+            let year = exports::parse_year(&year)?;
+            crate::service::assessment::check_year(year)?;
+            (Wanted::SelfEvaluation(year), file)
+        }
+    };
+    let format = match file.format.as_deref() {
+        Some(f) => FileFormat::parse(f)?,
+        None => FileFormat::from_path(&file.output).unwrap_or(FileFormat::Csv),
+    };
+    let db = Db::connect(settings).await?;
+    db.migrate().await?;
+    let scope = crate::auth::policy::task_scope(&Identity::command_line());
+    let table = match wanted {
+        Wanted::Values(period) => exports::values_table(&db.conn, &scope, period).await?,
+        Wanted::SelfEvaluation(year) => {
+            let catalog = crate::service::catalog::PlanCatalog::load(&db).await?;
+            exports::self_evaluation_table(&db.conn, &catalog, &scope, year).await?
+        }
+    };
+    let bytes = format.render(&table)?;
+    std::fs::write(&file.output, bytes).with_context(|| format!("cannot write {}", file.output.display()))?;
+    eprintln!("{}: {} rows written to {}", table.title, table.rows.len(), file.output.display());
+    Ok(())
 }

@@ -45,11 +45,12 @@ impl Application {
             }
         });
         let state = web::Data::new(AppState {
-            schema: build_schema(&settings, Some(db.clone()), Some(catalog)),
+            schema: build_schema(&settings, Some(db.clone()), Some(catalog.clone())),
             tokens: tokens.clone(),
             db: db.clone(),
             settings: settings.clone(),
             rate_limits,
+            catalog: Arc::new(catalog),
         });
         let mut server = HttpServer::new(move || {
             App::new().app_data(state.clone()).wrap(from_fn(http::request_id::middleware)).configure(http::routes)

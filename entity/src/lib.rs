@@ -9,6 +9,7 @@ pub mod assessment_adjustment;
 pub mod assessment_finalization;
 pub mod assessment_snapshot;
 pub mod audit_event;
+pub mod change_log;
 pub mod domain;
 pub mod group_membership;
 pub mod indicator;

@@ -10,6 +10,7 @@ mod m20261128_000001_create_core_tables;
 pub mod m20261128_000002_seed_qinshui_plan;
 mod m20261129_000003_create_assessment_tables;
 mod m20261129_000004_index_current_values;
+mod m20261129_000005_create_change_log;
 
 pub use m20261128_000002_seed_qinshui_plan::{PlanSeed, PLAN_SEED_JSON};
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_seed_qinshui_plan::Migration),
             Box::new(m20261129_000003_create_assessment_tables::Migration),
             Box::new(m20261129_000004_index_current_values::Migration),
+            Box::new(m20261129_000005_create_change_log::Migration),
         ]
     }
 }

@@ -28,6 +28,21 @@ pub fn verify(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
     state.tokens.verify(bearer_token(req)?)
 }
 
+/// Verifies the token and counts the request against its rate limit (the token's, or the
+/// client address's when there is no valid token).
+pub fn admit(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
+    match verify(req, state) {
+        Ok(claims) => {
+            state.rate_limits.check_token(&claims.jti)?;
+            Ok(claims)
+        }
+        Err(e) => {
+            state.rate_limits.check_address(req.peer_addr().map(|a| a.ip()))?;
+            Err(e)
+        }
+    }
+}
+
 /// Resolves verified claims into an identity (revocation, unit) from the database.
 pub async fn resolve(state: &AppState, claims: &Claims) -> AppResult<Identity> {
     service::identity::resolve(&state.db.conn, claims).await

@@ -165,21 +165,6 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     Ok(body)
 }
 
-/// Verifies the token and counts the request against its rate limit (the token's, or the
-/// client address's when there is no valid token).
-fn admit(req: &HttpRequest, state: &AppState) -> Result<Claims, AppError> {
-    match authn::verify(req, state) {
-        Ok(claims) => {
-            state.rate_limits.check_token(&claims.jti)?;
-            Ok(claims)
-        }
-        Err(e) => {
-            state.rate_limits.check_address(req.peer_addr().map(|a| a.ip()))?;
-            Err(e)
-        }
-    }
-}
-
 /// Authenticates, executes and answers.
 async fn execute(
     req: &HttpRequest,
@@ -222,7 +207,7 @@ pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppS
         );
     }
     // Refuse unauthenticated and over-limit callers before reading their body.
-    let claims = match admit(&req, &state) {
+    let claims = match authn::admit(&req, &state) {
         Ok(c) => c,
         Err(e) => return refuse(e, None, rt),
     };
@@ -268,7 +253,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();
     };
-    let claims = match admit(&req, &state) {
+    let claims = match authn::admit(&req, &state) {
         Ok(c) => c,
         Err(e) => return refuse(e, None, rt),
     };

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, the GraphQL handlers, health checks, request ids.
 
 pub mod authn;
+pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod rate_limit;
@@ -14,6 +15,7 @@ use crate::auth::TokenService;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::graphql::AppSchema;
+use crate::service::catalog::PlanCatalog;
 
 /// Everything a handler needs, shared by all workers.
 pub struct AppState {
@@ -22,6 +24,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub rate_limits: Arc<rate_limit::RateLimits>,
+    /// The plan's fixed structure, loaded at start.
+    pub catalog: Arc<PlanCatalog>,
 }
 
 /// Mounts every route.
@@ -31,5 +35,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(graphql::post))
             .route(web::get().to(graphql::get))
             .default_service(web::to(graphql::method_not_allowed)),
+    );
+    cfg.service(
+        web::resource("/export/{file}")
+            .route(web::get().to(export::download))
+            .default_service(web::to(export::method_not_allowed)),
     );
 }

@@ -11,7 +11,20 @@ use crate::domain::plan::parse_stored;
 use crate::domain::{text, Comparator, ExactDecimal, IndicatorKind, UnitCode};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
+use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
 use crate::service::{indicators, units, Actor};
+
+/// The change of a membership, for the sync feed.
+fn membership_change(group: &unit::Model, member: &unit::Model, operation: ChangeOperation) -> Change {
+    Change {
+        kind: ChangeKind::GroupMembership,
+        operation,
+        entity_id: i64::from(member.id),
+        related_id: Some(i64::from(group.id)),
+        key: format!("{}/{}", group.code, member.code),
+        task_id: None,
+    }
+}
 
 fn unit_json(u: &unit::Model) -> serde_json::Value {
     json!({ "id": u.id, "code": u.code, "name": u.name, "isGroup": u.is_group, "origin": u.origin })
@@ -86,6 +99,21 @@ pub async fn create_unit(
     }
     let mut after = unit_json(&created);
     after["groups"] = json!(group_rows.iter().map(|g| g.code.clone()).collect::<Vec<_>>());
+    changes::record(
+        &*tx,
+        Change {
+            kind: ChangeKind::Unit,
+            operation: ChangeOperation::Upsert,
+            entity_id: i64::from(created.id),
+            related_id: None,
+            key: created.code.clone(),
+            task_id: None,
+        },
+    )
+    .await?;
+    for g in &group_rows {
+        changes::record(&*tx, membership_change(g, &created, ChangeOperation::Upsert)).await?;
+    }
     audit::record(
         &*tx,
         actor,
@@ -143,6 +171,7 @@ pub async fn add_group_member(
         },
     )
     .await?;
+    changes::record(&*tx, membership_change(&g, &m, ChangeOperation::Upsert)).await?;
     tx.commit().await?;
     Ok((g, m))
 }
@@ -174,6 +203,7 @@ pub async fn remove_group_member(
         },
     )
     .await?;
+    changes::record(&*tx, membership_change(&g, &m, ChangeOperation::Tombstone)).await?;
     tx.commit().await?;
     Ok((g, m))
 }
@@ -248,6 +278,18 @@ pub async fn set_superior_target(
             scope_unit_id: None,
             before: existing.as_ref().map(|e| target_json(e, &indicator.code)),
             after: Some(target_json(&stored, &indicator.code)),
+        },
+    )
+    .await?;
+    changes::record(
+        &*tx,
+        Change {
+            kind: ChangeKind::SuperiorTarget,
+            operation: ChangeOperation::Upsert,
+            entity_id: i64::from(stored.id),
+            related_id: None,
+            key: format!("{}/{year}", indicator.code),
+            task_id: Some(indicator.task_id),
         },
     )
     .await?;

@@ -3,8 +3,10 @@
 pub mod assessment;
 pub mod audit;
 pub mod catalog;
+pub mod changes;
 pub mod compliance;
 pub mod configuration;
+pub mod export;
 pub mod identity;
 pub mod indicators;
 pub mod page;

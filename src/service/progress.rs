@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::domain::{period, text, ExactDecimal, Period, ProgressStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
+use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
 use crate::service::values::{is_unique_violation, Attempt, TextLimits};
 use crate::service::Actor;
 
@@ -144,6 +145,18 @@ async fn try_update(
             scope_unit_id: actor.identity.unit_id(),
             before: latest.as_ref().map(audit_json),
             after: Some(audit_json(&stored)),
+        },
+    )
+    .await?;
+    changes::record(
+        &*tx,
+        Change {
+            kind: ChangeKind::Progress,
+            operation: ChangeOperation::Upsert,
+            entity_id: stored.id,
+            related_id: None,
+            key: format!("{}/{}#{}", task.number, period, stored.version),
+            task_id: Some(task.id),
         },
     )
     .await?;

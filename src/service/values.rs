@@ -16,6 +16,7 @@ use crate::domain::plan::parse_stored;
 use crate::domain::{period, text, ExactDecimal, Frequency, IndicatorKind, Period, ValueStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
+use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
 use crate::service::page::{keyset_page, Page, PageRequest};
 use crate::service::Actor;
 
@@ -243,6 +244,18 @@ async fn try_report(
         },
     )
     .await?;
+    changes::record(
+        &*tx,
+        Change {
+            kind: ChangeKind::Value,
+            operation: ChangeOperation::Upsert,
+            entity_id: stored.id,
+            related_id: None,
+            key: format!("{}/{}#{}", indicator.code, period, stored.revision),
+            task_id: Some(indicator.task_id),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Attempt::Done(stored))
 }
@@ -325,7 +338,11 @@ pub async fn review(
         is_current,
         ..before.clone()
     };
-    let code = indicator_code(&*tx, before.indicator_id).await?;
+    let ind = indicator::Entity::find_by_id(before.indicator_id)
+        .one(&*tx)
+        .await?
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("value {value_id} without indicator")))?;
+    let code = ind.code.clone();
     audit::record(
         &*tx,
         actor,
@@ -339,16 +356,28 @@ pub async fn review(
         },
     )
     .await?;
+    changes::record(
+        &*tx,
+        Change {
+            kind: ChangeKind::Value,
+            operation: if target == ValueStatus::Rejected {
+                ChangeOperation::Tombstone
+            } else {
+                ChangeOperation::Upsert
+            },
+            entity_id: before.id,
+            related_id: None,
+            key: format!("{code}/{}#{}", before.period, before.revision),
+            task_id: Some(ind.task_id),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 fn stored_period(p: &str) -> AppResult<Period> {
     Period::parse(p).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {p:?}: {e}")))
-}
-
-async fn indicator_code(db: &impl ConnectionTrait, id: i32) -> AppResult<String> {
-    Ok(indicator::Entity::find_by_id(id).one(db).await?.map(|i| i.code).unwrap_or_default())
 }
 
 /// Every revision of an indicator (optionally of one period), oldest first.

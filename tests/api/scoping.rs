@@ -134,3 +134,36 @@ async fn integration_and_assessor_tokens_read_everything() {
         assert_eq!(data["task"]["number"], 4);
     }
 }
+
+#[tokio::test]
+async fn viewer_can_fields_follow_the_policy() {
+    let app = spawn_app().await;
+    let water = app.department("water_resources_bureau").await;
+    let query = r#"{ task(number: 14) { viewerCanUpdate indicators { viewerCanReport } }
+                    indicators(first: 100) { edges { node { code viewerCanReport } } }
+                    me { canConfigure canReviewValues canReadAssessments canReadAuditLog } }"#;
+    let data = app.data(query, json!({}), &water).await;
+    assert_eq!(data["task"]["viewerCanUpdate"], true);
+    assert_eq!(data["task"]["indicators"][0]["viewerCanReport"], true);
+    assert_eq!(
+        data["me"],
+        json!({ "canConfigure": false, "canReviewValues": false, "canReadAssessments": true, "canReadAuditLog": true })
+    );
+    for (token, configure, review) in
+        [(app.admin().await, true, false), (app.assessor().await, false, true), (app.integration().await, false, false)]
+    {
+        let data = app.data(query, json!({}), &token).await;
+        assert_eq!(data["task"]["viewerCanUpdate"], false);
+        assert!(data["indicators"]["edges"].as_array().unwrap().iter().all(|e| e["node"]["viewerCanReport"] == false));
+        assert_eq!(data["me"]["canConfigure"], configure);
+        assert_eq!(data["me"]["canReviewValues"], review);
+    }
+    let farm = app.department("agriculture_rural_bureau").await;
+    let v = app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
+    let q = r#"query($id: ID!) { indicatorValue(id: $id) { viewerCanReview } }"#;
+    assert_eq!(
+        app.data(q, json!({ "id": v["id"] }), &app.assessor().await).await["indicatorValue"]["viewerCanReview"],
+        true
+    );
+    assert_eq!(app.data(q, json!({ "id": v["id"] }), &farm).await["indicatorValue"]["viewerCanReview"], false);
+}

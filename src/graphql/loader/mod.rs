@@ -2,6 +2,7 @@
 //! caller's scope and never share cached rows between callers) and registered here only.
 
 mod assignments;
+mod by_id;
 mod current_values;
 mod indicator;
 mod latest_progress;
@@ -18,6 +19,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::Request;
 
 pub use assignments::AssignmentsOfTask;
+pub use by_id::{ProgressById, SuperiorTargetById, ValueById};
 pub use current_values::CurrentValues;
 pub use indicator::IndicatorById;
 pub use latest_progress::LatestProgress;
@@ -70,6 +72,9 @@ pub fn register(request: Request, db: &Db, identity: &Identity) -> Request {
         .data(loader(IndicatorById { db: db.clone() }))
         .data(loader(CurrentValues { db: db.clone() }))
         .data(loader(LatestProgress { db: db.clone() }))
+        .data(loader(ValueById { db: db.clone() }))
+        .data(loader(ProgressById { db: db.clone() }))
+        .data(loader(SuperiorTargetById { db: db.clone() }))
 }
 
 /// The registered loader of type `T`.

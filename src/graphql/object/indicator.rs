@@ -1,8 +1,10 @@
 use async_graphql::{Context, Object};
 
+use crate::auth::policy;
 use crate::domain::plan::parse_stored;
 use crate::domain::{Direction, Frequency, IndicatorKind};
 use crate::error::AppError;
+use crate::graphql::access;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::context;
 use crate::graphql::loader::{self, CurrentValues, TaskById};
@@ -114,5 +116,13 @@ impl Indicator {
     async fn superior_target(&self, ctx: &Context<'_>, year: i32) -> async_graphql::Result<Option<SuperiorTarget>> {
         let db = context::db(ctx)?;
         Ok(configuration::superior_target(&db.conn, self.0.indicator.id, year).await?.map(SuperiorTarget))
+    }
+
+    /// Whether the viewer may report values of this indicator (the policy's answer: a
+    /// department assigned to its task, directly or through a group).
+    async fn viewer_can_report(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let identity = context::identity(ctx)?;
+        let units = access::assigned_units(ctx, self.0.indicator.task_id).await?;
+        Ok(policy::may_report_on_task(identity, &units))
     }
 }

@@ -3,6 +3,7 @@
 pub mod assessment;
 pub mod assignment;
 pub mod audit_event;
+pub mod change;
 pub mod compliance;
 pub mod condition;
 pub mod domain;
@@ -20,6 +21,7 @@ pub mod viewer;
 pub use assessment::{Accountability, Assessment, ScoringScheme};
 pub use assignment::TaskAssignment;
 pub use audit_event::AuditEvent;
+pub use change::Change;
 pub use compliance::Compliance;
 pub use condition::IndicatorCondition;
 pub use domain::Domain;

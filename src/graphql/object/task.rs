@@ -1,7 +1,9 @@
 use async_graphql::{Context, Object};
 use entity::task;
 
+use crate::auth::policy;
 use crate::error::AppError;
+use crate::graphql::access;
 use crate::graphql::context;
 use crate::graphql::loader::{self, AssignmentsOfTask, IndicatorsOfTask, LatestProgress};
 use crate::graphql::object::{Indicator, Section, TaskAssignment, TaskProgress};
@@ -65,5 +67,12 @@ impl Task {
         let db = context::db(ctx)?;
         let rows = progress::history(&db.conn, self.0.id, period.map(|p| p.0)).await?;
         Ok(rows.into_iter().map(TaskProgress).collect())
+    }
+
+    /// Whether the viewer may update this task's progress and report its indicators.
+    async fn viewer_can_update(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let identity = context::identity(ctx)?;
+        let units = access::assigned_units(ctx, self.0.id).await?;
+        Ok(policy::may_report_on_task(identity, &units))
     }
 }

@@ -106,6 +106,12 @@ impl IndicatorValue {
     async fn review_reason(&self) -> Option<&str> {
         self.0.review_reason.as_deref()
     }
+
+    /// Whether the viewer may verify or reject this revision now.
+    async fn viewer_can_review(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let identity = crate::graphql::context::identity(ctx)?;
+        Ok(crate::auth::policy::may_review_values(identity) && self.0.status != ValueStatus::Rejected.as_str())
+    }
 }
 
 /// The strings of a JSON array column.

@@ -37,4 +37,24 @@ impl Viewer {
     async fn expires_at(&self) -> Option<DateTime> {
         self.0.expires_at.map(DateTime)
     }
+
+    /// Whether the viewer may change configuration (units, group members, superior targets).
+    async fn can_configure(&self) -> bool {
+        crate::auth::policy::may_configure(&self.0)
+    }
+
+    /// Whether the viewer may verify and reject reported values.
+    async fn can_review_values(&self) -> bool {
+        crate::auth::policy::may_review_values(&self.0)
+    }
+
+    /// Whether the viewer may read assessments (its own unit's, for a department).
+    async fn can_read_assessments(&self) -> bool {
+        crate::auth::policy::assessment_scope(&self.0).is_ok()
+    }
+
+    /// Whether the viewer may read the audit log (its own unit's events, for a department).
+    async fn can_read_audit_log(&self) -> bool {
+        crate::auth::policy::audit_scope(&self.0).is_ok()
+    }
 }

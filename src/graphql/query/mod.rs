@@ -2,6 +2,7 @@
 
 mod assessment;
 mod audit;
+mod changes;
 mod compliance;
 mod indicators;
 mod me;
@@ -22,4 +23,5 @@ pub struct QueryRoot(
     compliance::ComplianceQuery,
     audit::AuditQuery,
     assessment::AssessmentQuery,
+    changes::ChangesQuery,
 );

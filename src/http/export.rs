@@ -1,0 +1,150 @@
+//! Spreadsheet downloads for offices that work in Excel or WPS:
+//!
+//! - `GET /export/values.{csv|xlsx}?period=2022`: the current indicator values of a period;
+//! - `GET /export/self-evaluation.{csv|xlsx}?year=2022`: the annual self-evaluation table.
+//!
+//! Authentication and rate limits are those of `POST /graphql`, and the rows are scoped by
+//! the same policy (a department gets only its own tasks' indicators). Errors have the
+//! GraphQL error shape with a stable `extensions.code`, so clients handle them alike.
+
+use std::collections::HashMap;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use crate::auth::policy;
+use crate::domain::Period;
+use crate::error::{AppError, AppResult};
+use crate::http::{authn, AppState};
+use crate::service::export::{self, FileFormat};
+
+/// What a download holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Export {
+    Values,
+    SelfEvaluation,
+}
+
+/// `values.csv` → (Values, Csv); NOT_FOUND for any other name.
+fn parse_file_name(name: &str) -> AppResult<(Export, FileFormat)> {
+    let unknown = || {
+        AppError::not_found(format!(
+            "no export is named {name:?}; use values.csv, values.xlsx, self-evaluation.csv or self-evaluation.xlsx"
+        ))
+    };
+    let (stem, extension) = name.rsplit_once('.').ok_or_else(unknown)?;
+    let what = match stem {
+        "values" => Export::Values,
+        "self-evaluation" => Export::SelfEvaluation,
+        _ => return Err(unknown()),
+    };
+    let format = match extension {
+        "csv" => FileFormat::Csv,
+        "xlsx" => FileFormat::Xlsx,
+        _ => return Err(unknown()),
+    };
+    Ok((what, format))
+}
+
+fn required<'a>(params: &'a HashMap<String, String>, name: &str, example: &str) -> AppResult<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .ok_or_else(|| AppError::validation(format!("the `{name}` parameter is required (e.g. {name}={example})")))
+}
+
+fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Validation(_) | AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A refused download: `{"errors":[{"message":…,"extensions":{"code":…}}]}`.
+fn refuse(e: AppError) -> HttpResponse {
+    e.log();
+    let mut extensions = json!({ "code": e.code() });
+    let mut builder = HttpResponse::build(status_of(&e));
+    builder.insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"));
+    match &e {
+        AppError::Unauthenticated(_) => {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ecoplan\", error=\"invalid_token\""));
+        }
+        AppError::RateLimited { retry_after, .. } => {
+            let secs = retry_after.as_secs().max(1);
+            extensions["retryAfter"] = json!(secs);
+            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        _ => {}
+    }
+    builder.body(json!({ "errors": [{ "message": e.to_string(), "extensions": extensions }] }).to_string())
+}
+
+/// GET /export/{file}.
+pub async fn download(req: HttpRequest, file: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    match export_file(&req, &file, &state).await {
+        Ok(resp) => resp,
+        Err(e) => refuse(e),
+    }
+}
+
+async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResult<HttpResponse> {
+    // Unauthenticated and over-limit callers learn nothing, not even which names exist.
+    let claims = authn::admit(req, state)?;
+    let identity = authn::resolve(state, &claims).await?;
+    let (what, format) = parse_file_name(file)?;
+    let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map_err(|_| AppError::validation("malformed query string"))?
+        .into_inner();
+    let scope = policy::task_scope(&identity);
+    let (table, name) = match what {
+        Export::Values => {
+            let period = Period::parse(required(&params, "period", "2022")?)?;
+            (export::values_table(&state.db.conn, &scope, period).await?, format!("ecoplan-values-{period}"))
+        }
+        Export::SelfEvaluation => {
+            let year = export::parse_year(required(&params, "year", "2022")?)?;
+            crate::service::assessment::check_year(year)?;
+            (
+                export::self_evaluation_table(&state.db.conn, &state.catalog, &scope, year).await?,
+                format!("ecoplan-self-evaluation-{year}"),
+            )
+        }
+    };
+    let body = format.render(&table)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, format.media_type()))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{}\"", format.extension())))
+        // The rows depend on the token's scope: no shared cache may keep them.
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(body))
+}
+
+/// Any other method on /export/….
+pub async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "GET"))
+        .insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"))
+        .body(r#"{"errors":[{"message":"exports are read with GET","extensions":{"code":"BAD_USER_INPUT"}}]}"#)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_name_an_export_and_a_format() {
+        assert_eq!(parse_file_name("values.csv").unwrap(), (Export::Values, FileFormat::Csv));
+        assert_eq!(parse_file_name("self-evaluation.xlsx").unwrap(), (Export::SelfEvaluation, FileFormat::Xlsx));
+        for bad in ["values", "values.xls", "values.CSV", "x.csv", "values.csv.xlsx", ""] {
+            assert!(matches!(parse_file_name(bad), Err(AppError::NotFound(_))), "{bad:?}");
+        }
+    }
+}

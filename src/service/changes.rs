@@ -1,0 +1,165 @@
+//! Incremental sync: the change log, written in every write's transaction, and the feed
+//! clients page through with an opaque cursor.
+//!
+//! Order and completeness. Changes are returned in (txid, seq) order, where txid is the id
+//! of the transaction that wrote them (PostgreSQL's `pg_current_xact_id()`; 0 on SQLite)
+//! and seq the log's own sequence. On PostgreSQL a change is returned only once every
+//! transaction with a smaller id has finished (`txid < pg_snapshot_xmin(pg_current_snapshot())`):
+//! a transaction that started earlier but commits later can therefore never slip in behind
+//! a cursor a client already holds. On SQLite writers are serialized by the database lock,
+//! so seq order is commit order. A cursor names the last change a client received; the
+//! next page starts strictly after it, so nothing is returned twice.
+
+use chrono::{DateTime, Utc};
+use entity::change_log;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
+
+use crate::auth::policy::TaskScope;
+use crate::error::{AppError, AppResult};
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeKind {
+    /// A revision of an indicator value (reported, verified or rejected).
+    Value,
+    /// A version of a task's progress.
+    Progress,
+    Task,
+    Indicator,
+    Unit,
+    /// A unit joined or left a group.
+    GroupMembership,
+    /// A superior target was set.
+    SuperiorTarget,
+}
+
+/// How it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeOperation {
+    /// Created or updated: fetch or apply the current state.
+    Upsert,
+    /// Rejected or removed: it no longer counts.
+    Tombstone,
+}
+
+/// One change to record.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub operation: ChangeOperation,
+    pub entity_id: i64,
+    pub related_id: Option<i64>,
+    pub key: String,
+    pub task_id: Option<i32>,
+}
+
+/// Appends a change; call it with the write's transaction.
+pub async fn record(conn: &impl ConnectionTrait, change: Change) -> AppResult<()> {
+    let txid = match conn.get_database_backend() {
+        DbBackend::Postgres => Expr::cust("(pg_current_xact_id()::text)::bigint"),
+        _ => Expr::val(0i64),
+    };
+    let kind: &'static str = change.kind.into();
+    let operation: &'static str = change.operation.into();
+    let stmt = Query::insert()
+        .into_table(change_log::Entity)
+        .columns([
+            change_log::Column::Txid,
+            change_log::Column::Kind,
+            change_log::Column::EntityId,
+            change_log::Column::RelatedId,
+            change_log::Column::EntityKey,
+            change_log::Column::Operation,
+            change_log::Column::TaskId,
+            change_log::Column::ChangedAt,
+        ])
+        .values([
+            txid,
+            Expr::val(kind),
+            Expr::val(change.entity_id),
+            Expr::val(change.related_id),
+            Expr::val(change.key),
+            Expr::val(operation),
+            Expr::val(change.task_id),
+            Expr::val(Utc::now()),
+        ])
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("change_log insert: {e}")))?
+        .to_owned();
+    conn.execute(&stmt).await?;
+    Ok(())
+}
+
+/// A position in the feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub txid: i64,
+    pub seq: i64,
+}
+
+impl Position {
+    pub fn of(c: &change_log::Model) -> Position {
+        Position { txid: c.txid, seq: c.seq }
+    }
+}
+
+/// One page of the feed.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub changes: Vec<change_log::Model>,
+    pub has_next: bool,
+}
+
+/// The changes after `after` (or since `since`, or from the start), oldest first, that
+/// `scope` may see: every unit and membership change, and the changes of tasks in scope.
+pub async fn feed(
+    db: &impl ConnectionTrait,
+    scope: &TaskScope,
+    since: Option<DateTime<Utc>>,
+    after: Option<Position>,
+    first: u64,
+) -> AppResult<Feed> {
+    if since.is_some_and(|s| s > Utc::now()) {
+        return Err(AppError::validation("`since` is in the future"));
+    }
+    let mut q = change_log::Entity::find();
+    if let Some(p) = after {
+        q = q.filter(
+            Condition::any()
+                .add(change_log::Column::Txid.gt(p.txid))
+                .add(Condition::all().add(change_log::Column::Txid.eq(p.txid)).add(change_log::Column::Seq.gt(p.seq))),
+        );
+    } else if let Some(s) = since {
+        q = q.filter(change_log::Column::ChangedAt.gte(s));
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Only changes of transactions older than every transaction still running.
+        q = q.filter(
+            Expr::col(change_log::Column::Txid)
+                .lt(Expr::cust("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")),
+        );
+    }
+    if let TaskScope::AssignedTo(_) = scope {
+        let visible = crate::service::tasks::scope_condition(scope);
+        let tasks =
+            Query::select().column(entity::task::Column::Id).from(entity::task::Entity).cond_where(visible).to_owned();
+        q = q.filter(
+            Condition::any()
+                .add(change_log::Column::TaskId.is_null())
+                .add(change_log::Column::TaskId.in_subquery(tasks)),
+        );
+    }
+    let stmt =
+        q.order_by_asc(change_log::Column::Txid).order_by_asc(change_log::Column::Seq).limit(first + 1).into_query();
+    let rows = db.query_all(&stmt).await?;
+    let mut changes =
+        rows.iter().map(|r| change_log::Model::from_query_result(r, "")).collect::<Result<Vec<_>, _>>()?;
+    let has_next = changes.len() as u64 > first;
+    changes.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok(Feed { changes, has_next })
+}
