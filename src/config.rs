@@ -81,6 +81,8 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// Requests per minute per client address without a valid token (0: no limit).
     pub rate_limit_anonymous_per_minute: u32,
+    /// How often each instance reads the change log for subscription events, in ms.
+    pub subscription_poll_ms: u64,
     /// Longest accepted `note` / `summary`, in characters.
     pub max_note_chars: usize,
     /// Most evidence entries per report.
@@ -120,6 +122,7 @@ impl Default for Settings {
             rate_limit_per_minute: 600,
             rate_limit_burst: 100,
             rate_limit_anonymous_per_minute: 60,
+            subscription_poll_ms: 250,
             max_note_chars: 2_000,
             max_evidence_items: 20,
             max_evidence_chars: 500,

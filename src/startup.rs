@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -11,10 +12,11 @@ use anyhow::Context;
 use crate::auth::{keys, TokenService};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::graphql::build_schema;
+use crate::graphql::{build_schema, SchemaData};
 use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState};
 use crate::service::catalog::PlanCatalog;
+use crate::service::events::{self, EventHub};
 
 /// A bound, ready-to-run ecoplan.
 pub struct Application {
@@ -44,8 +46,10 @@ impl Application {
                 pruned.prune();
             }
         });
+        let events = EventHub::new();
+        events::spawn_poller(db.clone(), events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
         let state = web::Data::new(AppState {
-            schema: build_schema(&settings, Some(db.clone()), Some(catalog.clone())),
+            schema: build_schema(&settings, Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events })),
             tokens: tokens.clone(),
             db: db.clone(),
             settings: settings.clone(),

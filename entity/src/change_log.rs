@@ -18,6 +18,9 @@ pub struct Model {
     pub entity_key: String,
     /// UPSERT, or TOMBSTONE for what was rejected or removed.
     pub operation: String,
+    /// The write that made the change (an audit action such as `indicator_value.verify`;
+    /// `existing` for what was there when the log began).
+    pub action: String,
     /// The task the change belongs to (for scoping), if any.
     pub task_id: Option<i32>,
     pub changed_at: DateTimeUtc,

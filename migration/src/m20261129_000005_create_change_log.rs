@@ -24,6 +24,7 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null("related_id"))
                     .col(string("entity_key"))
                     .col(string("operation"))
+                    .col(string("action"))
                     .col(integer_null("task_id"))
                     .col(timestamp_with_time_zone("changed_at"))
                     .to_owned(),
@@ -93,8 +94,8 @@ impl MigrationTrait for Migration {
         ];
         for (kind, select) in sources {
             conn.execute_unprepared(&format!(
-                "INSERT INTO change_log (txid, kind, entity_id, related_id, entity_key, operation, task_id, changed_at) \
-                 SELECT 0, '{kind}', src.a, src.b, src.c, src.e, src.d, {now} FROM ({select}) src ORDER BY src.a"
+                "INSERT INTO change_log (txid, kind, entity_id, related_id, entity_key, operation, action, task_id, changed_at) \
+                 SELECT 0, '{kind}', src.a, src.b, src.c, src.e, 'existing', src.d, {now} FROM ({select}) src ORDER BY src.a"
             ))
             .await?;
         }

@@ -12,5 +12,6 @@ pub mod object;
 pub mod query;
 pub mod scalars;
 pub mod schema;
+pub mod subscription;
 
-pub use schema::{build_schema, AppSchema};
+pub use schema::{build_schema, AppSchema, SchemaData};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{EmptySubscription, Schema, ServerError, ServerResult, Variables};
+use async_graphql::{Schema, ServerError, ServerResult, Variables};
 
 use crate::config::Settings;
 use crate::db::Db;
@@ -12,10 +12,12 @@ use crate::graphql::error;
 use crate::graphql::limits;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
+use crate::graphql::subscription::SubscriptionRoot;
 use crate::service::catalog::PlanCatalog;
+use crate::service::events::EventHub;
 
 /// The ecoplan schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Refuses documents with too many tokens (before parsing), aliases or root fields
 /// (after parsing, before validation and execution).
@@ -55,9 +57,16 @@ impl Extension for DocumentLimitsExtension {
     }
 }
 
-/// Builds the schema. `db` and `catalog` are absent only when printing the SDL.
-pub fn build_schema(settings: &Settings, db: Option<Db>, catalog: Option<PlanCatalog>) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+/// What resolvers need from the running application.
+pub struct SchemaData {
+    pub db: Db,
+    pub catalog: PlanCatalog,
+    pub events: Arc<EventHub>,
+}
+
+/// Builds the schema; `data` is absent only when printing the SDL.
+pub fn build_schema(settings: &Settings, data: Option<SchemaData>) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity)
         .limit_directives(settings.max_directives)
@@ -70,16 +79,13 @@ pub fn build_schema(settings: &Settings, db: Option<Db>, catalog: Option<PlanCat
     if settings.is_production() {
         builder = builder.disable_suggestions();
     }
-    if let Some(db) = db {
-        builder = builder.data(db);
-    }
-    if let Some(catalog) = catalog {
-        builder = builder.data(catalog);
+    if let Some(data) = data {
+        builder = builder.data(data.db).data(data.catalog).data(data.events);
     }
     builder.finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema(&Settings::default(), None, None).sdl()
+    build_schema(&Settings::default(), None).sdl()
 }

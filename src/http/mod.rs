@@ -6,10 +6,11 @@ pub mod graphql;
 pub mod health;
 pub mod rate_limit;
 pub mod request_id;
+pub mod subscription;
 
 use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::{guard, web};
 
 use crate::auth::TokenService;
 use crate::config::Settings;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/livez", web::get().to(health::livez)).route("/readyz", web::get().to(health::readyz)).service(
         web::resource("/graphql")
             .route(web::post().to(graphql::post))
+            .route(web::get().guard(guard::Header("upgrade", "websocket")).to(subscription::websocket))
             .route(web::get().to(graphql::get))
             .default_service(web::to(graphql::method_not_allowed)),
     );

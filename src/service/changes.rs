@@ -57,6 +57,8 @@ pub struct Change {
     pub related_id: Option<i64>,
     pub key: String,
     pub task_id: Option<i32>,
+    /// The audit action of the write, e.g. `indicator_value.report`.
+    pub action: &'static str,
 }
 
 /// Appends a change; call it with the write's transaction.
@@ -76,6 +78,7 @@ pub async fn record(conn: &impl ConnectionTrait, change: Change) -> AppResult<()
             change_log::Column::RelatedId,
             change_log::Column::EntityKey,
             change_log::Column::Operation,
+            change_log::Column::Action,
             change_log::Column::TaskId,
             change_log::Column::ChangedAt,
         ])
@@ -86,6 +89,7 @@ pub async fn record(conn: &impl ConnectionTrait, change: Change) -> AppResult<()
             Expr::val(change.related_id),
             Expr::val(change.key),
             Expr::val(operation),
+            Expr::val(change.action),
             Expr::val(change.task_id),
             Expr::val(Utc::now()),
         ])

@@ -15,8 +15,14 @@ use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
 use crate::service::{indicators, units, Actor};
 
 /// The change of a membership, for the sync feed.
-fn membership_change(group: &unit::Model, member: &unit::Model, operation: ChangeOperation) -> Change {
+fn membership_change(
+    group: &unit::Model,
+    member: &unit::Model,
+    operation: ChangeOperation,
+    action: &'static str,
+) -> Change {
     Change {
+        action,
         kind: ChangeKind::GroupMembership,
         operation,
         entity_id: i64::from(member.id),
@@ -102,6 +108,7 @@ pub async fn create_unit(
     changes::record(
         &*tx,
         Change {
+            action: "unit.create",
             kind: ChangeKind::Unit,
             operation: ChangeOperation::Upsert,
             entity_id: i64::from(created.id),
@@ -112,7 +119,7 @@ pub async fn create_unit(
     )
     .await?;
     for g in &group_rows {
-        changes::record(&*tx, membership_change(g, &created, ChangeOperation::Upsert)).await?;
+        changes::record(&*tx, membership_change(g, &created, ChangeOperation::Upsert, "unit.create")).await?;
     }
     audit::record(
         &*tx,
@@ -171,7 +178,7 @@ pub async fn add_group_member(
         },
     )
     .await?;
-    changes::record(&*tx, membership_change(&g, &m, ChangeOperation::Upsert)).await?;
+    changes::record(&*tx, membership_change(&g, &m, ChangeOperation::Upsert, "group_member.add")).await?;
     tx.commit().await?;
     Ok((g, m))
 }
@@ -203,7 +210,7 @@ pub async fn remove_group_member(
         },
     )
     .await?;
-    changes::record(&*tx, membership_change(&g, &m, ChangeOperation::Tombstone)).await?;
+    changes::record(&*tx, membership_change(&g, &m, ChangeOperation::Tombstone, "group_member.remove")).await?;
     tx.commit().await?;
     Ok((g, m))
 }
@@ -284,6 +291,7 @@ pub async fn set_superior_target(
     changes::record(
         &*tx,
         Change {
+            action: "superior_target.set",
             kind: ChangeKind::SuperiorTarget,
             operation: ChangeOperation::Upsert,
             entity_id: i64::from(stored.id),

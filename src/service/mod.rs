@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod changes;
 pub mod compliance;
 pub mod configuration;
+pub mod events;
 pub mod export;
 pub mod identity;
 pub mod indicators;

@@ -151,6 +151,7 @@ async fn try_update(
     changes::record(
         &*tx,
         Change {
+            action: "task_progress.update",
             kind: ChangeKind::Progress,
             operation: ChangeOperation::Upsert,
             entity_id: stored.id,

@@ -247,6 +247,7 @@ async fn try_report(
     changes::record(
         &*tx,
         Change {
+            action: "indicator_value.report",
             kind: ChangeKind::Value,
             operation: ChangeOperation::Upsert,
             entity_id: stored.id,
@@ -359,6 +360,7 @@ pub async fn review(
     changes::record(
         &*tx,
         Change {
+            action,
             kind: ChangeKind::Value,
             operation: if target == ValueStatus::Rejected {
                 ChangeOperation::Tombstone

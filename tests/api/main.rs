@@ -25,5 +25,6 @@ mod rate_limit;
 mod restart;
 mod schema;
 mod scoping;
+mod subscriptions;
 mod sync;
 mod values;

@@ -104,6 +104,7 @@ async fn a_department_follows_its_own_tasks_and_bad_cursors_are_refused() {
 
 fn value_change(id: i64, key: &str) -> Change {
     Change {
+        action: "test.write",
         kind: ChangeKind::Value,
         operation: ChangeOperation::Upsert,
         entity_id: id,

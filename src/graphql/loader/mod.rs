@@ -58,23 +58,28 @@ where
 }
 
 /// Adds every loader to a request.
-pub fn register(request: Request, db: &Db, identity: &Identity) -> Request {
-    let scope = policy::task_scope(identity);
+pub fn register(mut request: Request, db: &Db, identity: &Identity) -> Request {
+    register_into(&mut request.data, db, identity);
     request
-        .data(loader(AssignmentsOfTask { db: db.clone() }))
-        .data(loader(IndicatorsOfTask { db: db.clone() }))
-        .data(loader(TaskById { db: db.clone() }))
-        .data(loader(UnitById { db: db.clone() }))
-        .data(loader(MembersOfGroup { db: db.clone() }))
-        .data(loader(GroupsOfUnit { db: db.clone() }))
-        .data(loader(TasksOfUnit { db: db.clone(), scope: scope.clone() }))
-        .data(loader(TasksOfSection { db: db.clone(), scope }))
-        .data(loader(IndicatorById { db: db.clone() }))
-        .data(loader(CurrentValues { db: db.clone() }))
-        .data(loader(LatestProgress { db: db.clone() }))
-        .data(loader(ValueById { db: db.clone() }))
-        .data(loader(ProgressById { db: db.clone() }))
-        .data(loader(SuperiorTargetById { db: db.clone() }))
+}
+
+/// Adds every loader to context data (a request's, or a subscription connection's).
+pub fn register_into(data: &mut async_graphql::Data, db: &Db, identity: &Identity) {
+    let scope = policy::task_scope(identity);
+    data.insert(loader(AssignmentsOfTask { db: db.clone() }));
+    data.insert(loader(IndicatorsOfTask { db: db.clone() }));
+    data.insert(loader(TaskById { db: db.clone() }));
+    data.insert(loader(UnitById { db: db.clone() }));
+    data.insert(loader(MembersOfGroup { db: db.clone() }));
+    data.insert(loader(GroupsOfUnit { db: db.clone() }));
+    data.insert(loader(TasksOfUnit { db: db.clone(), scope: scope.clone() }));
+    data.insert(loader(TasksOfSection { db: db.clone(), scope }));
+    data.insert(loader(IndicatorById { db: db.clone() }));
+    data.insert(loader(CurrentValues { db: db.clone() }));
+    data.insert(loader(LatestProgress { db: db.clone() }));
+    data.insert(loader(ValueById { db: db.clone() }));
+    data.insert(loader(ProgressById { db: db.clone() }));
+    data.insert(loader(SuperiorTargetById { db: db.clone() }));
 }
 
 /// The registered loader of type `T`.

@@ -1,0 +1,133 @@
+//! Subscriptions over graphql-transport-ws with a real WebSocket client: token checked at
+//! connection_init, events delivered only to tokens allowed to read them.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{spawn_app, TestApp};
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp) -> Ws {
+    let mut request = format!("ws://127.0.0.1:{}/graphql", app.port).into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+    ws
+}
+
+async fn send(ws: &mut Ws, message: Value) {
+    ws.send(Message::Text(message.to_string().into())).await.unwrap();
+}
+
+/// The next protocol message, or the close code.
+async fn next(ws: &mut Ws, wait: Duration) -> Result<Value, u16> {
+    loop {
+        let msg = tokio::time::timeout(wait, ws.next()).await.map_err(|_| 0u16)?;
+        match msg {
+            Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(t.as_str()).unwrap()),
+            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code)).unwrap_or(1005)),
+            Some(Ok(_)) => continue,
+            _ => return Err(1006),
+        }
+    }
+}
+
+async fn open(app: &TestApp, token: &str) -> Ws {
+    let mut ws = connect(app).await;
+    send(&mut ws, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+        .await;
+    assert_eq!(next(&mut ws, Duration::from_secs(10)).await.unwrap()["type"], "connection_ack");
+    ws
+}
+
+const VALUES: &str = "subscription { indicatorValueChanged { action indicatorCode value { revision value status reportedBy { code } } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_reviews_and_progress_reach_the_subscribers_allowed_to_read_them() {
+    let app = spawn_app().await;
+    let farm = app.department("agriculture_rural_bureau").await;
+    let water = app.department("water_resources_bureau").await;
+    let assessor = app.assessor().await;
+    let mut farm_ws = open(&app, &farm).await;
+    let mut water_ws = open(&app, &water).await;
+    let mut integration_ws = open(&app, &app.integration().await).await;
+    for ws in [&mut farm_ws, &mut water_ws, &mut integration_ws] {
+        send(ws, json!({ "id": "v", "type": "subscribe", "payload": { "query": VALUES } })).await;
+    }
+    send(&mut farm_ws, json!({ "id": "p", "type": "subscribe", "payload": { "query": "subscription { taskProgressUpdated(taskNumber: 18) { action progress { version status task { number } } } }" } })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let v = app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
+    app.data(
+        r#"mutation($id: ID!) { verifyIndicatorValue(input: { valueId: $id }) { value { id } } }"#,
+        json!({ "id": v["id"] }),
+        &assessor,
+    )
+    .await;
+    app.report_ok(&water, "water_consumption_per_gdp", "2022", "30").await;
+    app.data(r#"mutation { updateTaskProgress(input: { taskNumber: 18, period: "2022", status: IN_PROGRESS, percent: "40" }) { progress { version } } }"#, json!({}), &farm).await;
+
+    let wait = Duration::from_secs(10);
+    // The farm bureau sees its report, then the verification, then its progress.
+    let m = next(&mut farm_ws, wait).await.unwrap();
+    assert_eq!(m["type"], "next");
+    assert_eq!(m["id"], "v");
+    assert_eq!(m["payload"]["data"]["indicatorValueChanged"]["action"], "VALUE_REPORTED");
+    assert_eq!(m["payload"]["data"]["indicatorValueChanged"]["value"]["value"], "91");
+    assert_eq!(m["payload"]["data"]["indicatorValueChanged"]["value"]["status"], "SUBMITTED");
+    assert_eq!(
+        m["payload"]["data"]["indicatorValueChanged"]["value"]["reportedBy"]["code"],
+        "agriculture_rural_bureau"
+    );
+    let m = next(&mut farm_ws, wait).await.unwrap();
+    assert_eq!(m["payload"]["data"]["indicatorValueChanged"]["action"], "VALUE_VERIFIED");
+    let m = next(&mut farm_ws, wait).await.unwrap();
+    assert_eq!(m["id"], "p");
+    assert_eq!(m["payload"]["data"]["taskProgressUpdated"]["progress"]["task"]["number"], 18);
+    // The water bureau sees only its own report.
+    let m = next(&mut water_ws, wait).await.unwrap();
+    assert_eq!(m["payload"]["data"]["indicatorValueChanged"]["indicatorCode"], "water_consumption_per_gdp");
+    assert!(next(&mut water_ws, Duration::from_millis(800)).await.is_err(), "nothing else reaches the water bureau");
+    assert!(next(&mut farm_ws, Duration::from_millis(800)).await.is_err(), "nor the farm bureau");
+    // Integration reads all three value events.
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let m = next(&mut integration_ws, wait).await.unwrap();
+        codes.push(m["payload"]["data"]["indicatorValueChanged"]["indicatorCode"].as_str().unwrap().to_string());
+    }
+    assert_eq!(codes, vec!["straw_utilization_rate", "straw_utilization_rate", "water_consumption_per_gdp"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_without_a_valid_token_are_closed_with_4403_and_early_subscribes_with_4401() {
+    let app = spawn_app().await;
+    for payload in [json!({}), json!({ "Authorization": "Bearer not-a-token" }), json!({ "token": "a.b.c" })] {
+        let mut ws = connect(&app).await;
+        send(&mut ws, json!({ "type": "connection_init", "payload": payload })).await;
+        assert_eq!(next(&mut ws, Duration::from_secs(10)).await, Err(4403), "{payload}");
+    }
+    let mut ws = connect(&app).await;
+    send(&mut ws, json!({ "id": "1", "type": "subscribe", "payload": { "query": VALUES } })).await;
+    assert_eq!(next(&mut ws, Duration::from_secs(10)).await, Err(4401));
+    // A revoked token is refused at connection_init too.
+    let farm = app.department("agriculture_rural_bureau").await;
+    let jti = app.data("{ me { tokenId } }", json!({}), &farm).await["me"]["tokenId"].as_str().unwrap().to_string();
+    app.data(
+        r#"mutation($t: String!) { revokeToken(input: { tokenId: $t }) { newlyRevoked } }"#,
+        json!({ "t": jti }),
+        &farm,
+    )
+    .await;
+    let mut ws = connect(&app).await;
+    send(&mut ws, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {farm}") } })).await;
+    assert_eq!(next(&mut ws, Duration::from_secs(10)).await, Err(4403));
+    // And a plain GET without the subprotocol is not a subscription.
+    let mut request = format!("ws://127.0.0.1:{}/graphql", app.port).into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-ws".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_err());
+}
