@@ -51,9 +51,19 @@ impl Db {
     /// Opens the pool with short timeouts, so that a dead database fails requests quickly
     /// instead of holding them.
     pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+        Db::open(settings, settings.db_max_connections).await
+    }
+
+    /// A second, one-connection handle for background work (the event poller), so that it
+    /// never competes with requests for the pool nor shows in their statement counts.
+    pub async fn connect_background(settings: &Settings) -> anyhow::Result<Db> {
+        Db::open(settings, 1).await
+    }
+
+    async fn open(settings: &Settings, max_connections: u32) -> anyhow::Result<Db> {
         let url = settings.database_url.clone();
         let mut opt = ConnectOptions::new(url.clone());
-        opt.max_connections(settings.db_max_connections)
+        opt.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(settings.acquire_timeout())
             .acquire_timeout(settings.acquire_timeout())

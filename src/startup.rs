@@ -47,7 +47,8 @@ impl Application {
             }
         });
         let events = EventHub::new();
-        events::spawn_poller(db.clone(), events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
+        let background = Db::connect_background(&settings).await?;
+        events::spawn_poller(background, events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
         let state = web::Data::new(AppState {
             schema: build_schema(&settings, Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events })),
             tokens: tokens.clone(),

@@ -155,12 +155,13 @@ async fn events_of(db: &Db, page: &[change_log::Model]) -> AppResult<Vec<Event>>
     Ok(out)
 }
 
-/// Polls the change log every `every` and broadcasts new events, for the life of the process.
+/// Polls the change log every `every` and broadcasts new events, for the life of the
+/// process. While nobody listens it only keeps its place at the end of the log.
 pub fn spawn_poller(db: Db, hub: Arc<EventHub>, every: Duration) {
     tokio::spawn(async move {
-        let mut position = loop {
+        let mut after = loop {
             match current_end(&db).await {
-                Ok(p) => break p,
+                Ok(end) => break end,
                 Err(e) => {
                     tracing::warn!(error = %e, "event poller cannot read the change log yet");
                     tokio::time::sleep(every.max(Duration::from_secs(1))).await;
@@ -172,14 +173,14 @@ pub fn spawn_poller(db: Db, hub: Arc<EventHub>, every: Duration) {
         loop {
             tick.tick().await;
             if hub.sender.receiver_count() == 0 {
-                // Nobody listens: skip ahead without loading anything.
-                if let Ok(p) = current_end(&db).await {
-                    position = p;
+                match current_end(&db).await {
+                    Ok(end) => after = end,
+                    Err(e) => tracing::debug!(error = %e, "event poller cannot read the change log"),
                 }
                 continue;
             }
             loop {
-                let page = match changes::feed(&db.conn, &TaskScope::All, None, position, 500).await {
+                let page = match changes::feed(&db.conn, &TaskScope::All, None, after, 500).await {
                     Ok(page) => page,
                     Err(e) => {
                         tracing::warn!(error = %e, "event poller cannot read the change log");
@@ -194,7 +195,7 @@ pub fn spawn_poller(db: Db, hub: Arc<EventHub>, every: Duration) {
                     }
                 };
                 if let Some(last) = page.changes.last() {
-                    position = Some(Position::of(last));
+                    after = Some(Position::of(last));
                 }
                 for e in events {
                     // No receiver left is fine.
