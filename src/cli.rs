@@ -35,8 +35,25 @@ pub enum Command {
     /// Write indicator data to a spreadsheet (CSV or XLSX), unscoped like an administrator.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Rotate, retire or list token-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the GraphQL schema (SDL) on stdout.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a signing key and print its kid: new tokens are signed with it, older tokens stay
+    /// valid until they expire. Every instance picks it up by itself.
+    Rotate,
+    /// Retire a rotated key at once: tokens signed with it are refused.
+    Retire {
+        /// The key id.
+        kid: String,
+    },
+    /// List the keys (ids and dates; never secrets).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +185,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export(command) => export(&settings, command).await,
+        Command::Keys(command) => {
+            let db = Db::connect(&settings).await?;
+            db.migrate().await?;
+            // Fails early when the master secret is missing or too short.
+            keys::hmac_keys(&settings, &db).await?;
+            let cli_identity = Identity::command_line();
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let actor = Actor { identity: &cli_identity, request_id: &request_id };
+            match command {
+                KeysCommand::Rotate => {
+                    let kid = keys::rotate(&db, actor).await?;
+                    println!("{kid}");
+                    eprintln!("new tokens are signed with {kid}; older tokens stay valid until they expire");
+                }
+                KeysCommand::Retire { kid } => {
+                    keys::retire(&db, actor, kid.trim()).await?;
+                    eprintln!("key {kid} retired: tokens signed with it are refused");
+                }
+                KeysCommand::List => {
+                    for k in keys::list(&db).await? {
+                        let kind = if k.algorithm == "HS256-DERIVED" { "rotated" } else { "development master" };
+                        let state = k
+                            .retired_at
+                            .map(|t| format!("retired {}", t.to_rfc3339()))
+                            .unwrap_or_else(|| "active".into());
+                        println!("{}\t{kind}\tcreated {}\t{state}", k.kid, k.created_at.to_rfc3339());
+                    }
+                }
+            }
+            Ok(())
+        }
         Command::Token(TokenCommand::Revoke { jti, reason }) => {
             let db = Db::connect(&settings).await?;
             db.migrate().await?;

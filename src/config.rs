@@ -45,12 +45,27 @@ pub struct Settings {
     pub jwt_secret_file: Option<String>,
     /// Key id put in the `kid` header of tokens signed with `jwt_secret`.
     pub jwt_kid: String,
+    /// A JSON Web Key Set file of another system's identity provider (RS256/ES256 keys).
+    pub jwks_file: Option<String>,
+    /// Required `iss` of the identity provider's tokens.
+    pub jwks_issuer: String,
+    /// Required `aud` of the identity provider's tokens.
+    pub jwks_audience: String,
+    /// The claim holding the role in the identity provider's tokens.
+    pub jwks_role_claim: String,
+    /// The claim holding the unit code of department tokens.
+    pub jwks_unit_claim: String,
+    /// The provider's role names mapped to ecoplan roles, e.g. `county-admin=ADMIN,stats=INTEGRATION`
+    /// (ADMIN, ASSESSOR, DEPARTMENT and INTEGRATION always map to themselves).
+    pub jwks_role_map: String,
     /// Required `iss` claim.
     pub jwt_issuer: String,
     /// Required `aud` claim.
     pub jwt_audience: String,
     /// Clock skew tolerated for `exp` and `nbf`, in seconds.
     pub jwt_leeway_seconds: u64,
+    /// How often running instances reload signing keys (rotations, retirements), in seconds.
+    pub key_refresh_seconds: u64,
     /// Longest lifetime `token issue` accepts, in days.
     pub jwt_max_ttl_days: u64,
     /// Whether introspection (`__schema`, `__type`) is answered. Default: on in development only.
@@ -81,6 +96,15 @@ pub struct Settings {
     pub rate_limit_burst: u32,
     /// Requests per minute per client address without a valid token (0: no limit).
     pub rate_limit_anonymous_per_minute: u32,
+    /// Origins allowed to call the API from a browser, comma-separated (none by default).
+    pub cors_origins: String,
+    /// A JSON file of persisted operations (`{"<sha256>": "<query>"}` or an Apollo
+    /// persisted-query manifest).
+    pub persisted_operations_file: Option<String>,
+    /// Roles that may run persisted operations only, comma-separated (e.g. `INTEGRATION`).
+    pub persisted_only_roles: String,
+    /// Whether /metrics answers without an ADMIN or INTEGRATION token.
+    pub metrics_public: bool,
     /// How often each instance reads the change log for subscription events, in ms.
     pub subscription_poll_ms: u64,
     /// Longest accepted `note` / `summary`, in characters.
@@ -104,10 +128,17 @@ impl Default for Settings {
             jwt_secret: None,
             jwt_secret_file: None,
             jwt_kid: "primary".into(),
+            jwks_file: None,
+            jwks_issuer: String::new(),
+            jwks_audience: String::new(),
+            jwks_role_claim: "role".into(),
+            jwks_unit_claim: "unit".into(),
+            jwks_role_map: String::new(),
             jwt_issuer: "ecoplan".into(),
             jwt_audience: "ecoplan-api".into(),
             jwt_leeway_seconds: 5,
             jwt_max_ttl_days: 366,
+            key_refresh_seconds: 60,
             introspection: None,
             graphiql: None,
             max_body_bytes: 1024 * 1024,
@@ -122,6 +153,10 @@ impl Default for Settings {
             rate_limit_per_minute: 600,
             rate_limit_burst: 100,
             rate_limit_anonymous_per_minute: 60,
+            cors_origins: String::new(),
+            persisted_operations_file: None,
+            persisted_only_roles: String::new(),
+            metrics_public: false,
             subscription_poll_ms: 250,
             max_note_chars: 2_000,
             max_evidence_items: 20,
@@ -174,6 +209,21 @@ impl Settings {
 
     pub fn statement_timeout(&self) -> Duration {
         Duration::from_millis(self.db_statement_timeout_ms)
+    }
+
+    /// The CORS origins, checked to be `scheme://host[:port]`.
+    pub fn cors_origin_list(&self) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for o in self.cors_origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                && !o.trim_end_matches('/').contains(['*', ' '])
+                && o.splitn(4, '/').nth(3).is_none_or(str::is_empty);
+            if !ok {
+                bail!("ECOPLAN_CORS_ORIGINS: {o:?} is not an origin such as https://dashboard.example.gov.cn");
+            }
+            out.push(o.trim_end_matches('/').to_string());
+        }
+        Ok(out)
     }
 
     /// The configured HS256 secret, from `jwt_secret` or `jwt_secret_file`.

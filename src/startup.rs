@@ -13,6 +13,7 @@ use crate::auth::{keys, TokenService};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::graphql::{build_schema, SchemaData};
+use crate::http::persisted::PersistedOperations;
 use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState};
 use crate::service::catalog::PlanCatalog;
@@ -30,6 +31,10 @@ pub struct Application {
 impl Application {
     /// Connects, migrates (and seeds), loads keys, binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        // Configuration errors first, before touching the database.
+        let cors_origins = settings.cors_origin_list()?;
+        let persisted = Arc::new(PersistedOperations::load(&settings)?);
+        http::metrics::init();
         let db = Db::connect(&settings).await?;
         db.migrate().await?;
         let catalog = PlanCatalog::load(&db).await?;
@@ -46,6 +51,23 @@ impl Application {
                 pruned.prune();
             }
         });
+        // Keys rotated or retired elsewhere reach this instance within a minute (and a new kid
+        // at once, when a token names it).
+        let key_refresher = Arc::new(keys::KeyRefresher::new(Duration::from_secs(1)));
+        {
+            let (refresher, settings, db, tokens) =
+                (key_refresher.clone(), settings.clone(), db.clone(), tokens.clone());
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(settings.key_refresh_seconds.max(1)));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    if let Err(e) = refresher.refresh(&settings, &db, &tokens).await {
+                        tracing::warn!(error = ?e, "cannot reload signing keys");
+                    }
+                }
+            });
+        }
         let events = EventHub::new();
         let background = Db::connect_background(&settings).await?;
         events::spawn_poller(background, events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
@@ -56,9 +78,15 @@ impl Application {
             settings: settings.clone(),
             rate_limits,
             catalog: Arc::new(catalog),
+            persisted,
+            key_refresher: key_refresher.clone(),
         });
         let mut server = HttpServer::new(move || {
-            App::new().app_data(state.clone()).wrap(from_fn(http::request_id::middleware)).configure(http::routes)
+            App::new()
+                .app_data(state.clone())
+                .wrap(http::cors(&cors_origins))
+                .wrap(from_fn(http::request_id::middleware))
+                .configure(http::routes)
         })
         .listen(listener)?
         .shutdown_timeout(30);

@@ -6,6 +6,7 @@
 //! present), `iss`, `aud` and `sub` with a small leeway, all of the right JSON types.
 
 use std::collections::HashMap;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -44,11 +45,113 @@ pub struct HmacKey {
     pub secret: Vec<u8>,
 }
 
-/// Signs new tokens with the newest key and verifies tokens signed with any known key.
+/// Tokens of another system's identity provider, verified with its published keys (JWKS).
+pub struct ExternalIdp {
+    /// kid → (key, the one algorithm allowed for it: RS256 or ES256).
+    keys: HashMap<String, (DecodingKey, Algorithm)>,
+    issuer: String,
+    audience: String,
+    role_claim: String,
+    unit_claim: String,
+    /// The provider's role names → ecoplan roles (the names ADMIN… map to themselves).
+    role_map: HashMap<String, Role>,
+}
+
+impl ExternalIdp {
+    /// Reads a JWKS; only RSA (RS256) and P-256 (ES256) signing keys with a `kid` are taken.
+    pub fn from_jwks(
+        jwks: &jsonwebtoken::jwk::JwkSet,
+        issuer: &str,
+        audience: &str,
+        role_claim: &str,
+        unit_claim: &str,
+        role_map: HashMap<String, Role>,
+    ) -> anyhow::Result<ExternalIdp> {
+        use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
+        let mut keys = HashMap::new();
+        for jwk in &jwks.keys {
+            let Some(kid) = jwk.common.key_id.clone() else { continue };
+            let alg = match (&jwk.algorithm, jwk.common.key_algorithm) {
+                (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
+                (AlgorithmParameters::EllipticCurve(p), None | Some(KeyAlgorithm::ES256))
+                    if p.curve == EllipticCurve::P256 =>
+                {
+                    Algorithm::ES256
+                }
+                _ => anyhow::bail!("JWKS key {kid}: only RS256 (RSA) and ES256 (P-256) keys are accepted"),
+            };
+            keys.insert(kid, (DecodingKey::from_jwk(jwk)?, alg));
+        }
+        if keys.is_empty() {
+            anyhow::bail!("the JWKS has no usable key");
+        }
+        if issuer.is_empty() || audience.is_empty() {
+            anyhow::bail!("an identity provider needs its issuer and audience configured");
+        }
+        Ok(ExternalIdp {
+            keys,
+            issuer: issuer.into(),
+            audience: audience.into(),
+            role_claim: role_claim.into(),
+            unit_claim: unit_claim.into(),
+            role_map,
+        })
+    }
+
+    fn role_of(&self, value: &serde_json::Value) -> Option<Role> {
+        let names: Vec<&str> = match value {
+            serde_json::Value::String(s) => vec![s.as_str()],
+            serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+            _ => vec![],
+        };
+        let roles: Vec<Role> = names.iter().filter_map(|n| self.role_map.get(*n).copied()).collect();
+        // Exactly one ecoplan role, or the token is ambiguous.
+        match roles.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    fn verify(&self, token: &str, key: &DecodingKey, alg: Algorithm, leeway: u64) -> Result<Claims, AppError> {
+        let mut validation = Validation::new(alg);
+        validation.algorithms = vec![alg];
+        validation.leeway = leeway;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, key, &validation)
+            .map_err(decode_error)?;
+        let c = data.claims;
+        let text = |name: &str| c.get(name).and_then(|v| v.as_str()).map(str::to_string);
+        let number = |name: &str| c.get(name).and_then(|v| v.as_i64());
+        let role = c
+            .get(&self.role_claim)
+            .and_then(|v| self.role_of(v))
+            .ok_or_else(|| refused("no ecoplan role in the token"))?;
+        let unit = text(&self.unit_claim);
+        let claims = Claims {
+            sub: text("sub").ok_or_else(|| refused("malformed claims"))?,
+            role,
+            unit: if role == Role::Department { unit } else { None },
+            jti: text("jti").ok_or_else(|| refused("missing claim jti"))?,
+            iat: number("iat"),
+            nbf: number("nbf"),
+            exp: number("exp").ok_or_else(|| refused("missing claim exp"))?,
+            iss: text("iss").unwrap_or_default(),
+            aud: self.audience.clone(),
+        };
+        Ok(claims)
+    }
+}
+
+/// Signs new tokens with the newest key and verifies tokens signed with any known key, or
+/// by the configured identity provider.
 pub struct TokenService {
-    signing: (String, EncodingKey),
-    verifying: HashMap<String, DecodingKey>,
+    signing: RwLock<(String, EncodingKey)>,
+    verifying: RwLock<HashMap<String, DecodingKey>>,
     validation: Validation,
+    external: Option<ExternalIdp>,
     issuer: String,
     audience: String,
 }
@@ -58,17 +161,42 @@ fn refused(reason: &str) -> AppError {
     AppError::Unauthenticated(format!("invalid token: {reason}"))
 }
 
+fn decode_error(e: jsonwebtoken::errors::Error) -> AppError {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => refused("expired"),
+        ErrorKind::ImmatureSignature => refused("not yet valid"),
+        ErrorKind::InvalidSignature => refused("bad signature"),
+        ErrorKind::InvalidIssuer => refused("wrong issuer"),
+        ErrorKind::InvalidAudience => refused("wrong audience"),
+        ErrorKind::MissingRequiredClaim(c) => refused(&format!("missing claim {c}")),
+        _ => refused("malformed claims"),
+    }
+}
+
+/// The key maps of a key set.
+fn key_maps(keys: &[HmacKey]) -> anyhow::Result<((String, EncodingKey), HashMap<String, DecodingKey>)> {
+    let Some(newest) = keys.last() else {
+        anyhow::bail!("no signing key is configured");
+    };
+    let signing = (newest.kid.clone(), EncodingKey::from_secret(&newest.secret)?);
+    let mut verifying = HashMap::new();
+    for k in keys {
+        verifying.insert(k.kid.clone(), DecodingKey::from_secret(&k.secret)?);
+    }
+    Ok((signing, verifying))
+}
+
 impl TokenService {
     /// `keys` must be non-empty; the last one signs.
-    pub fn new(keys: Vec<HmacKey>, issuer: &str, audience: &str, leeway: Duration) -> anyhow::Result<TokenService> {
-        let Some(newest) = keys.last() else {
-            anyhow::bail!("no signing key is configured");
-        };
-        let signing = (newest.kid.clone(), EncodingKey::from_secret(&newest.secret)?);
-        let mut verifying = HashMap::new();
-        for k in &keys {
-            verifying.insert(k.kid.clone(), DecodingKey::from_secret(&k.secret)?);
-        }
+    pub fn new(
+        keys: Vec<HmacKey>,
+        issuer: &str,
+        audience: &str,
+        leeway: Duration,
+        external: Option<ExternalIdp>,
+    ) -> anyhow::Result<TokenService> {
+        let (signing, verifying) = key_maps(&keys)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.leeway = leeway.as_secs();
@@ -77,7 +205,22 @@ impl TokenService {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
-        Ok(TokenService { signing, verifying, validation, issuer: issuer.to_string(), audience: audience.to_string() })
+        Ok(TokenService {
+            signing: RwLock::new(signing),
+            verifying: RwLock::new(verifying),
+            validation,
+            external,
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+        })
+    }
+
+    /// Replaces the HMAC keys (after a rotation or a retirement elsewhere).
+    pub fn replace_keys(&self, keys: &[HmacKey]) -> anyhow::Result<()> {
+        let (signing, verifying) = key_maps(keys)?;
+        *self.signing.write().map_err(|_| anyhow::anyhow!("key lock poisoned"))? = signing;
+        *self.verifying.write().map_err(|_| anyhow::anyhow!("key lock poisoned"))? = verifying;
+        Ok(())
     }
 
     /// Signs a token for `role` (and `unit` for departments) valid for `ttl`.
@@ -101,25 +244,32 @@ impl TokenService {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
+        let signing = self.signing.read().map_err(|_| AppError::Unexpected(anyhow::anyhow!("key lock poisoned")))?;
         let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(self.signing.0.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.signing.1)
+        header.kid = Some(signing.0.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &signing.1)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("cannot sign token: {e}")))?;
         Ok((token, claims))
     }
 
     /// The key id new tokens are signed with.
-    pub fn signing_kid(&self) -> &str {
-        &self.signing.0
+    pub fn signing_kid(&self) -> String {
+        self.signing.read().map(|s| s.0.clone()).unwrap_or_default()
+    }
+
+    /// The `kid` of a token whose key is unknown here (a rotation this instance has not
+    /// seen yet), so the caller can reload keys and try again.
+    pub fn unknown_kid(&self, token: &str) -> Option<String> {
+        let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+        let known = self.verifying.read().map(|v| v.contains_key(&kid)).unwrap_or(false)
+            || self.external.as_ref().is_some_and(|x| x.keys.contains_key(&kid));
+        (!known).then_some(kid)
     }
 
     /// Verifies signature and claims; says nothing about revocation or the unit's existence,
     /// which need the database.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| refused("malformed token"))?;
-        if !self.validation.algorithms.contains(&header.alg) {
-            return Err(refused("algorithm not allowed"));
-        }
         if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some() {
             return Err(refused("key references in the header are not accepted"));
         }
@@ -127,20 +277,21 @@ impl TokenService {
             return Err(refused("critical header extensions are not supported"));
         }
         let kid = header.kid.ok_or_else(|| refused("no key id"))?;
-        let key = self.verifying.get(&kid).ok_or_else(|| refused("unknown key id"))?;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::ExpiredSignature => refused("expired"),
-                ErrorKind::ImmatureSignature => refused("not yet valid"),
-                ErrorKind::InvalidSignature => refused("bad signature"),
-                ErrorKind::InvalidIssuer => refused("wrong issuer"),
-                ErrorKind::InvalidAudience => refused("wrong audience"),
-                ErrorKind::MissingRequiredClaim(c) => refused(&format!("missing claim {c}")),
-                _ => refused("malformed claims"),
+        let claims = if let Some((key, alg)) = self.external.as_ref().and_then(|x| x.keys.get(&kid)) {
+            if header.alg != *alg {
+                return Err(refused("algorithm not allowed"));
             }
-        })?;
-        let claims = data.claims;
+            let idp = self.external.as_ref().ok_or_else(|| refused("unknown key id"))?;
+            idp.verify(token, key, *alg, self.validation.leeway)?
+        } else {
+            if !self.validation.algorithms.contains(&header.alg) {
+                return Err(refused("algorithm not allowed"));
+            }
+            let verifying =
+                self.verifying.read().map_err(|_| AppError::Unexpected(anyhow::anyhow!("key lock poisoned")))?;
+            let key = verifying.get(&kid).ok_or_else(|| refused("unknown key id"))?;
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(decode_error)?.claims
+        };
         if claims.sub.trim().is_empty() || claims.jti.trim().is_empty() {
             return Err(refused("empty sub or jti"));
         }
@@ -164,6 +315,7 @@ mod tests {
             "ecoplan",
             "ecoplan-api",
             Duration::from_secs(5),
+            None,
         )
         .unwrap()
     }
@@ -187,7 +339,13 @@ mod tests {
 
     #[test]
     fn empty_secrets_are_refused() {
-        assert!(TokenService::new(vec![HmacKey { kid: "k".into(), secret: vec![] }], "i", "a", Duration::from_secs(1))
-            .is_err());
+        assert!(TokenService::new(
+            vec![HmacKey { kid: "k".into(), secret: vec![] }],
+            "i",
+            "a",
+            Duration::from_secs(1),
+            None
+        )
+        .is_err());
     }
 }

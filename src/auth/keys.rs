@@ -1,27 +1,53 @@
-//! Where signing keys come from.
+//! Where signing keys come from, and their rotation.
 //!
-//! Production: `ECOPLAN_JWT_SECRET` (or `ECOPLAN_JWT_SECRET_FILE`), at least 32 bytes;
-//! without it the service refuses to start. Development: when no secret is configured, a
-//! random key is created once and kept in the database's `signing_key` table, so that
-//! `ecoplan token issue` and `ecoplan serve` on the same database agree with no setup.
+//! The master secret is `ECOPLAN_JWT_SECRET` (or `ECOPLAN_JWT_SECRET_FILE`), at least 32
+//! bytes in production, where the service refuses to start without it. In development, when
+//! none is configured, a random master key is created once and kept in the database's
+//! `signing_key` table, so that `ecoplan token issue` and `ecoplan serve` agree with no setup.
+//!
+//! Rotation (`ecoplan keys rotate`) adds a key with a new `kid`. The database keeps only its
+//! salt: the key itself is HMAC-SHA256(master, kid and salt), so every instance holding the
+//! master derives it, and a copy of the database alone cannot sign tokens. New tokens are
+//! signed with the newest key; tokens signed with older keys stay valid until they expire
+//! (or until their key is retired). Instances load a kid they do not know from the database
+//! when a token names it, and reload all keys every minute.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use base64::Engine;
 use chrono::Utc;
 use entity::signing_key;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::json;
+use sha2::Sha256;
 
-use crate::auth::jwt::{HmacKey, TokenService};
+use crate::auth::jwt::{ExternalIdp, HmacKey, TokenService};
+use crate::auth::Role;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::error::AppResult;
+use crate::service::audit::{self, AuditRecord};
+use crate::service::Actor;
 
 /// Shortest secret accepted in production.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// Builds the token service from configuration (and, in development, the database).
-pub async fn token_service(settings: &Settings, db: &Db) -> anyhow::Result<TokenService> {
-    let keys = match settings.configured_jwt_secret()? {
+/// `signing_key.algorithm` of the development master key.
+const DEV_MASTER: &str = "HS256";
+/// `signing_key.algorithm` of rotated keys (the row holds the salt).
+const DERIVED: &str = "HS256-DERIVED";
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+/// The master secret and the kid of tokens signed with it directly.
+async fn master(settings: &Settings, db: &Db) -> anyhow::Result<HmacKey> {
+    match settings.configured_jwt_secret()? {
         Some(secret) => {
             if secret.is_empty() {
                 bail!("ECOPLAN_JWT_SECRET is empty");
@@ -29,56 +55,200 @@ pub async fn token_service(settings: &Settings, db: &Db) -> anyhow::Result<Token
             if settings.is_production() && secret.len() < MIN_SECRET_BYTES {
                 bail!("ECOPLAN_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production");
             }
-            vec![HmacKey { kid: settings.jwt_kid.clone(), secret: secret.into_bytes() }]
+            Ok(HmacKey { kid: settings.jwt_kid.clone(), secret: secret.into_bytes() })
         }
         None if settings.is_production() => {
             bail!("ECOPLAN_JWT_SECRET (or ECOPLAN_JWT_SECRET_FILE) must be set in production")
         }
-        None => development_keys(db).await?,
+        None => development_master(db).await,
+    }
+}
+
+/// The development master key kept in the database, created on first use.
+async fn development_master(db: &Db) -> anyhow::Result<HmacKey> {
+    let find = || async {
+        signing_key::Entity::find()
+            .filter(signing_key::Column::Algorithm.eq(DEV_MASTER))
+            .order_by_asc(signing_key::Column::CreatedAt)
+            .order_by_asc(signing_key::Column::Kid)
+            .one(&db.conn)
+            .await
     };
+    let row = match find().await.context("cannot read signing keys")? {
+        Some(row) => row,
+        None => {
+            let mut secret = [0u8; 32];
+            rand::rng().fill_bytes(&mut secret);
+            signing_key::ActiveModel {
+                kid: Set(format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])),
+                algorithm: Set(DEV_MASTER.into()),
+                secret: Set(b64().encode(secret)),
+                created_at: Set(Utc::now()),
+                retired_at: Set(None),
+            }
+            .insert(&db.conn)
+            .await
+            .context("cannot store the development signing key")?;
+            tracing::info!("created a development signing key; set ECOPLAN_JWT_SECRET in production");
+            find().await.context("cannot read signing keys")?.context("the development key vanished")?
+        }
+    };
+    let secret = b64().decode(&row.secret).with_context(|| format!("signing key {} is not valid base64", row.kid))?;
+    Ok(HmacKey { kid: row.kid, secret })
+}
+
+fn derive(master: &[u8], kid: &str, salt: &str) -> anyhow::Result<Vec<u8>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(master).map_err(|e| anyhow::anyhow!("master key: {e}"))?;
+    mac.update(format!("ecoplan-jwt-key|{kid}|{salt}").as_bytes());
+    Ok(mac.finalize().into_bytes().to_vec())
+}
+
+/// Every usable HMAC key, oldest first: the master, then the rotated keys not retired.
+pub async fn hmac_keys(settings: &Settings, db: &Db) -> anyhow::Result<Vec<HmacKey>> {
+    let master = master(settings, db).await?;
+    let rotated = signing_key::Entity::find()
+        .filter(signing_key::Column::Algorithm.eq(DERIVED))
+        .filter(signing_key::Column::RetiredAt.is_null())
+        .order_by_asc(signing_key::Column::CreatedAt)
+        .order_by_asc(signing_key::Column::Kid)
+        .all(&db.conn)
+        .await
+        .context("cannot read signing keys")?;
+    let mut keys = Vec::with_capacity(rotated.len() + 1);
+    for row in rotated {
+        keys.push(HmacKey { secret: derive(&master.secret, &row.kid, &row.secret)?, kid: row.kid });
+    }
+    keys.insert(0, master);
+    Ok(keys)
+}
+
+fn external_idp(settings: &Settings) -> anyhow::Result<Option<ExternalIdp>> {
+    let Some(path) = &settings.jwks_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read ECOPLAN_JWKS_FILE {path}"))?;
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(&text).with_context(|| format!("{path} is not a JSON Web Key Set"))?;
+    let mut role_map: HashMap<String, Role> = [Role::Admin, Role::Assessor, Role::Department, Role::Integration]
+        .iter()
+        .map(|r| (r.as_str().to_string(), *r))
+        .collect();
+    for pair in settings.jwks_role_map.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, role) = pair.split_once('=').context("ECOPLAN_JWKS_ROLE_MAP: expected name=ROLE pairs")?;
+        let role: Role =
+            role.trim().parse().map_err(|_| anyhow::anyhow!("ECOPLAN_JWKS_ROLE_MAP: unknown role {role:?}"))?;
+        role_map.insert(name.trim().to_string(), role);
+    }
+    ExternalIdp::from_jwks(
+        &jwks,
+        &settings.jwks_issuer,
+        &settings.jwks_audience,
+        &settings.jwks_role_claim,
+        &settings.jwks_unit_claim,
+        role_map,
+    )
+    .map(Some)
+}
+
+/// Builds the token service from configuration and the database.
+pub async fn token_service(settings: &Settings, db: &Db) -> anyhow::Result<TokenService> {
     TokenService::new(
-        keys,
+        hmac_keys(settings, db).await?,
         &settings.jwt_issuer,
         &settings.jwt_audience,
-        std::time::Duration::from_secs(settings.jwt_leeway_seconds),
+        Duration::from_secs(settings.jwt_leeway_seconds),
+        external_idp(settings)?,
     )
 }
 
-/// The development keys kept in the database, creating the first one if there is none.
-async fn development_keys(db: &Db) -> anyhow::Result<Vec<HmacKey>> {
-    let load = || async {
-        signing_key::Entity::find()
-            .filter(signing_key::Column::RetiredAt.is_null())
-            .filter(signing_key::Column::Algorithm.eq("HS256"))
-            .order_by_asc(signing_key::Column::CreatedAt)
-            .order_by_asc(signing_key::Column::Kid)
-            .all(&db.conn)
-            .await
-    };
-    let mut rows = load().await.context("cannot read signing keys")?;
-    if rows.is_empty() {
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        let kid = format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        signing_key::ActiveModel {
-            kid: Set(kid),
-            algorithm: Set("HS256".into()),
-            secret: Set(base64::engine::general_purpose::STANDARD.encode(secret)),
-            created_at: Set(Utc::now()),
-            retired_at: Set(None),
-        }
-        .insert(&db.conn)
-        .await
-        .context("cannot store the development signing key")?;
-        tracing::info!("created a development signing key; set ECOPLAN_JWT_SECRET in production");
-        rows = load().await.context("cannot read signing keys")?;
+/// Reloads the keys of a running service, at most once per `min_interval`.
+pub struct KeyRefresher {
+    last: tokio::sync::Mutex<Option<Instant>>,
+    min_interval: Duration,
+}
+
+impl KeyRefresher {
+    pub fn new(min_interval: Duration) -> KeyRefresher {
+        KeyRefresher { last: tokio::sync::Mutex::new(None), min_interval }
     }
-    rows.into_iter()
-        .map(|r| {
-            let secret = base64::engine::general_purpose::STANDARD
-                .decode(&r.secret)
-                .with_context(|| format!("signing key {} is not valid base64", r.kid))?;
-            Ok(HmacKey { kid: r.kid, secret })
-        })
-        .collect()
+
+    /// Reloads unless it did so recently; returns whether it reloaded.
+    pub async fn refresh(&self, settings: &Settings, db: &Db, tokens: &TokenService) -> anyhow::Result<bool> {
+        let mut last = self.last.lock().await;
+        if last.is_some_and(|t| t.elapsed() < self.min_interval) {
+            return Ok(false);
+        }
+        *last = Some(Instant::now());
+        tokens.replace_keys(&hmac_keys(settings, db).await?)?;
+        Ok(true)
+    }
+}
+
+/// Adds a key; new tokens are signed with it. Returns its kid.
+pub async fn rotate(db: &Db, actor: Actor<'_>) -> AppResult<String> {
+    let mut salt = [0u8; 32];
+    rand::rng().fill_bytes(&mut salt);
+    let kid = format!("k{}-{}", Utc::now().format("%Y%m%d"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let tx = db.begin_write().await?;
+    signing_key::ActiveModel {
+        kid: Set(kid.clone()),
+        algorithm: Set(DERIVED.into()),
+        secret: Set(b64().encode(salt)),
+        created_at: Set(Utc::now()),
+        retired_at: Set(None),
+    }
+    .insert(&*tx)
+    .await?;
+    audit::record(
+        &*tx,
+        actor,
+        AuditRecord {
+            action: "signing_key.rotate",
+            target_type: "signing_key",
+            target_key: kid.clone(),
+            scope_unit_id: None,
+            before: None,
+            after: Some(json!({ "kid": kid })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(kid)
+}
+
+/// Retires a rotated key at once: tokens signed with it are refused (within a minute on
+/// running instances).
+pub async fn retire(db: &Db, actor: Actor<'_>, kid: &str) -> AppResult<()> {
+    let tx = db.begin_write().await?;
+    let row = signing_key::Entity::find_by_id(kid.to_string())
+        .filter(signing_key::Column::Algorithm.eq(DERIVED))
+        .one(&*tx)
+        .await?
+        .ok_or_else(|| crate::error::AppError::not_found(format!("no rotated key has the kid {kid}")))?;
+    if row.retired_at.is_some() {
+        return Err(crate::error::AppError::conflict(format!("key {kid} is already retired")));
+    }
+    let mut am: signing_key::ActiveModel = row.into();
+    am.retired_at = Set(Some(Utc::now()));
+    am.update(&*tx).await?;
+    audit::record(
+        &*tx,
+        actor,
+        AuditRecord {
+            action: "signing_key.retire",
+            target_type: "signing_key",
+            target_key: kid.to_string(),
+            scope_unit_id: None,
+            before: None,
+            after: Some(json!({ "kid": kid, "retired": true })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The keys as a table: kid, kind, created, retired.
+pub async fn list(db: &Db) -> AppResult<Vec<signing_key::Model>> {
+    Ok(signing_key::Entity::find().order_by_asc(signing_key::Column::CreatedAt).all(&db.conn).await?)
 }

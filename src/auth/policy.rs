@@ -92,6 +92,11 @@ pub fn authorize_revoke_token(identity: &Identity, jti: &str) -> AppResult<()> {
     }
 }
 
+/// Prometheus metrics are for operators (admin) and monitoring systems (integration).
+pub fn may_read_metrics(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Integration)
+}
+
 /// Which audit events an identity may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditScope {

@@ -23,15 +23,26 @@ pub fn bearer_token(req: &HttpRequest) -> AppResult<&str> {
     Ok(token)
 }
 
-/// Verifies the bearer token's signature and claims (no database needed).
-pub fn verify(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
-    state.tokens.verify(bearer_token(req)?)
+/// Verifies a token's signature and claims (no database needed), first loading a key
+/// this instance has not seen yet (a rotation done elsewhere).
+pub async fn verify_token(state: &AppState, token: &str) -> AppResult<Claims> {
+    if state.tokens.unknown_kid(token).is_some() {
+        if let Err(e) = state.key_refresher.refresh(&state.settings, &state.db, &state.tokens).await {
+            tracing::warn!(error = ?e, "cannot reload signing keys");
+        }
+    }
+    state.tokens.verify(token)
+}
+
+/// Verifies the request's bearer token.
+pub async fn verify(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
+    verify_token(state, bearer_token(req)?).await
 }
 
 /// Verifies the token and counts the request against its rate limit (the token's, or the
 /// client address's when there is no valid token).
-pub fn admit(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
-    match verify(req, state) {
+pub async fn admit(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
+    match verify(req, state).await {
         Ok(claims) => {
             state.rate_limits.check_token(&claims.jti)?;
             Ok(claims)

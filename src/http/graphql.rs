@@ -20,7 +20,7 @@ use crate::auth::Claims;
 use crate::error::AppError;
 use crate::graphql::context::RequestId;
 use crate::graphql::{error as gql_error, loader};
-use crate::http::{authn, request_id, AppState};
+use crate::http::{authn, metrics, request_id, AppState};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -178,9 +178,19 @@ async fn execute(
         Err(e) => return refuse(e, None, rt),
     };
     let request_id = request_id::of(req);
+    let operation = request.operation_name.clone();
+    let started = std::time::Instant::now();
     let request = loader::register(request, &state.db, &identity).data(identity).data(RequestId(request_id));
     let mut response = state.schema.execute(request).await;
     gql_error::ensure_codes(&mut response);
+    let outcome = response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|x| x.get("code"))
+        .map(|c| c.to_string().trim_matches('"').to_string())
+        .unwrap_or_else(|| "ok".into());
+    metrics::record_graphql(operation.as_deref(), &outcome, started.elapsed());
     if gql_error::is_request_error(&response) {
         // Nothing was executed: the body has no `data` entry (GraphQL-over-HTTP).
         let status = if rt == ResponseType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -207,7 +217,7 @@ pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppS
         );
     }
     // Refuse unauthenticated and over-limit callers before reading their body.
-    let claims = match authn::admit(&req, &state) {
+    let claims = match authn::admit(&req, &state).await {
         Ok(c) => c,
         Err(e) => return refuse(e, None, rt),
     };
@@ -226,16 +236,32 @@ pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppS
             rt,
         );
     }
-    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+    let persisted = value.pointer("/extensions/persistedQuery/sha256Hash").is_some_and(serde_json::Value::is_string);
+    let has_query = value.get("query").is_some_and(serde_json::Value::is_string);
+    let persisted_only = persisted && value.get("query").is_none_or(serde_json::Value::is_null);
+    if !(has_query || persisted_only) {
         return refuse(AppError::validation("the request needs a `query` string"), None, rt);
     }
-    let request: async_graphql::Request = match serde_json::from_value(value) {
+    let mut request: async_graphql::Request = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => {
             return refuse(AppError::validation(format!("the request body is not a GraphQL request: {e}")), None, rt)
         }
     };
+    if let Err(e) = state.persisted.apply(&mut request, claims.role) {
+        return refuse_persisted(e, rt);
+    }
     execute(&req, &state, claims, request, rt).await
+}
+
+/// Persisted-operation refusals: PersistedQueryNotFound is answered with 200, as clients
+/// of Apollo's protocol expect to read it from the body.
+fn refuse_persisted(e: AppError, rt: ResponseType) -> HttpResponse {
+    let status = match &e {
+        AppError::NotFound(_) => Some(StatusCode::OK),
+        _ => None,
+    };
+    refuse(e, status, rt)
 }
 
 /// GET /graphql: queries from the URL; GraphiQL for a browser in development.
@@ -253,14 +279,35 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();
     };
-    let claims = match authn::admit(&req, &state) {
+    let claims = match authn::admit(&req, &state).await {
         Ok(c) => c,
         Err(e) => return refuse(e, None, rt),
     };
-    let Some(query) = params.get("query") else {
-        return refuse(AppError::validation("the `query` parameter is required"), None, rt);
+    let extensions = match params.get("extensions").filter(|v| !v.is_empty()) {
+        None => None,
+        Some(ext) => match serde_json::from_str::<serde_json::Value>(ext) {
+            Ok(v @ serde_json::Value::Object(_)) => Some(v),
+            _ => return refuse(AppError::validation("`extensions` must be a JSON object"), None, rt),
+        },
     };
-    let mut request = async_graphql::Request::new(query.clone());
+    let persisted = extensions.as_ref().is_some_and(|e| e.pointer("/persistedQuery/sha256Hash").is_some());
+    let query = match params.get("query") {
+        Some(q) => q.clone(),
+        None if persisted => String::new(),
+        None => return refuse(AppError::validation("the `query` parameter is required"), None, rt),
+    };
+    let mut request = async_graphql::Request::new(query);
+    if let Some(serde_json::Value::Object(ext)) = extensions {
+        for (k, v) in ext {
+            if let Ok(v) = async_graphql::Value::from_json(v) {
+                request.extensions.insert(k, v);
+            }
+        }
+    }
+    if let Err(e) = state.persisted.apply(&mut request, claims.role) {
+        return refuse_persisted(e, rt);
+    }
+    let query = request.query.clone();
     if let Some(name) = params.get("operationName").filter(|n| !n.is_empty()) {
         request = request.operation_name(name.clone());
     }
@@ -272,13 +319,8 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
             _ => return refuse(AppError::validation("`variables` must be a JSON object"), None, rt),
         }
     }
-    if let Some(ext) = params.get("extensions").filter(|v| !v.is_empty()) {
-        if !matches!(serde_json::from_str::<serde_json::Value>(ext), Ok(serde_json::Value::Object(_))) {
-            return refuse(AppError::validation("`extensions` must be a JSON object"), None, rt);
-        }
-    }
     // Mutations only over POST: a GET must never change anything (CSRF, caches, prefetch).
-    if let Ok(doc) = async_graphql::parser::parse_query(query) {
+    if let Ok(doc) = async_graphql::parser::parse_query(&query) {
         let op_type = match request.operation_name.as_deref() {
             Some(name) => {
                 doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name)).map(|(_, op)| op.node.ty)

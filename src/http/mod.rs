@@ -4,6 +4,8 @@ pub mod authn;
 pub mod export;
 pub mod graphql;
 pub mod health;
+pub mod metrics;
+pub mod persisted;
 pub mod rate_limit;
 pub mod request_id;
 pub mod subscription;
@@ -27,10 +29,37 @@ pub struct AppState {
     pub rate_limits: Arc<rate_limit::RateLimits>,
     /// The plan's fixed structure, loaded at start.
     pub catalog: Arc<PlanCatalog>,
+    /// Reloads signing keys after a rotation elsewhere.
+    pub key_refresher: Arc<crate::auth::keys::KeyRefresher>,
+    /// The allow-list of persisted operations.
+    pub persisted: Arc<persisted::PersistedOperations>,
+}
+
+/// Cross-origin access for the configured origins only (none by default): a browser on
+/// another origin gets no CORS headers and so no answer.
+pub fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            actix_web::http::header::RETRY_AFTER,
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 /// Mounts every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics::serve));
     cfg.route("/livez", web::get().to(health::livez)).route("/readyz", web::get().to(health::readyz)).service(
         web::resource("/graphql")
             .route(web::post().to(graphql::post))

@@ -32,8 +32,11 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = std::time::Instant::now();
+    let route = req.match_pattern().unwrap_or_else(|| "other".into());
+    let method = req.method().to_string();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
+    crate::http::metrics::record_http(&route, &method, status.as_u16(), started.elapsed());
     span.in_scope(|| {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         if status.is_server_error() {

@@ -109,7 +109,7 @@ pub async fn websocket(req: HttpRequest, body: web::Payload, state: web::Data<Ap
                     "a bearer token is required in connection_init".into(),
                 )));
             };
-            let claims = init_state.tokens.verify(&token).map_err(forbidden)?;
+            let claims = authn::verify_token(&init_state, &token).await.map_err(forbidden)?;
             init_state.rate_limits.check_token(&claims.jti).map_err(forbidden)?;
             let identity = authn::resolve(&init_state, &claims).await.map_err(forbidden)?;
             let mut data = async_graphql::Data::default();

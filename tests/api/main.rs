@@ -16,6 +16,8 @@ mod configuration;
 mod export;
 mod health;
 mod http;
+mod integration;
+mod keys;
 mod limits;
 mod performance;
 mod plan;

@@ -1,0 +1,113 @@
+//! Persisted operations: an allow-list of operations by SHA-256 hash, loaded at start.
+//!
+//! A request names one with `extensions: {"persistedQuery": {"version": 1, "sha256Hash": …}}`
+//! (Apollo's protocol; also as the `extensions` parameter of GET). Roles listed in
+//! `ECOPLAN_PERSISTED_ONLY_ROLES` may run nothing else. Unknown hashes get the standard
+//! `PersistedQueryNotFound` error; the allow-list is never extended by clients.
+
+use std::collections::HashMap;
+
+use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Role;
+use crate::config::Settings;
+use crate::error::AppError;
+
+/// The allow-list and who is bound to it.
+#[derive(Debug, Default)]
+pub struct PersistedOperations {
+    by_hash: HashMap<String, String>,
+    restricted: Vec<Role>,
+}
+
+/// The SHA-256 of a document, as lowercase hex.
+pub fn hash(query: &str) -> String {
+    hex::encode(Sha256::digest(query.as_bytes()))
+}
+
+impl PersistedOperations {
+    pub fn load(settings: &Settings) -> anyhow::Result<PersistedOperations> {
+        let mut restricted = Vec::new();
+        for r in settings.persisted_only_roles.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+            restricted.push(
+                r.parse::<Role>().map_err(|_| anyhow::anyhow!("ECOPLAN_PERSISTED_ONLY_ROLES: unknown role {r:?}"))?,
+            );
+        }
+        let mut by_hash = HashMap::new();
+        if let Some(path) = &settings.persisted_operations_file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+            let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{path} is not JSON"))?;
+            let entries: Vec<(String, String)> = match json.get("operations").and_then(|o| o.as_array()) {
+                // Apollo persisted-query manifest.
+                Some(ops) => ops
+                    .iter()
+                    .map(|o| {
+                        let id = o.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                        let body = o.get("body").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                        (id, body)
+                    })
+                    .collect(),
+                None => json
+                    .as_object()
+                    .with_context(|| format!("{path}: expected {{\"<sha256>\": \"<query>\"}} or a manifest"))?
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect(),
+            };
+            for (id, body) in entries {
+                if body.is_empty() || hash(&body) != id.to_ascii_lowercase() {
+                    bail!("{path}: operation {id} does not hash to its id");
+                }
+                by_hash.insert(id.to_ascii_lowercase(), body);
+            }
+        }
+        if !restricted.is_empty() && by_hash.is_empty() {
+            bail!("ECOPLAN_PERSISTED_ONLY_ROLES needs ECOPLAN_PERSISTED_OPERATIONS_FILE");
+        }
+        Ok(PersistedOperations { by_hash, restricted })
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    /// Resolves a request's persisted operation, and refuses raw documents from restricted roles.
+    pub fn apply(&self, request: &mut async_graphql::Request, role: Role) -> Result<(), AppError> {
+        let named = request
+            .extensions
+            .get("persistedQuery")
+            .and_then(|v| match v {
+                async_graphql::Value::Object(o) => o.get("sha256Hash").cloned(),
+                _ => None,
+            })
+            .and_then(|h| match h {
+                async_graphql::Value::String(s) => Some(s.to_ascii_lowercase()),
+                _ => None,
+            });
+        match named {
+            Some(h) => {
+                let Some(body) = self.by_hash.get(&h) else {
+                    if self.restricted.contains(&role) || request.query.is_empty() {
+                        return Err(AppError::NotFound("PersistedQueryNotFound".into()));
+                    }
+                    // Not on the list: an unrestricted client's own document runs as usual.
+                    return Ok(());
+                };
+                if !request.query.is_empty() && hash(&request.query) != h {
+                    return Err(AppError::validation("the query does not match its sha256Hash"));
+                }
+                request.query = body.clone();
+                Ok(())
+            }
+            None if self.restricted.contains(&role) => Err(AppError::forbidden(
+                "this token runs persisted operations only: send extensions.persistedQuery.sha256Hash",
+            )),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! For other systems: persisted operations, CORS allow-list, Prometheus metrics.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{error_code, spawn_app, spawn_app_with, TempFile};
+
+const OPERATION: &str = "query Plan { plan { title } tasks { totalCount } }";
+
+fn manifest(entries: &[(&str, &str)]) -> TempFile {
+    let path = std::env::temp_dir().join(format!("ecoplan-persisted-{}.json", uuid::Uuid::new_v4().simple()));
+    let map: serde_json::Map<String, Value> = entries.iter().map(|(h, q)| (h.to_string(), json!(q))).collect();
+    std::fs::write(&path, Value::Object(map).to_string()).unwrap();
+    TempFile(path)
+}
+
+#[tokio::test]
+async fn persisted_operations_by_hash_and_integration_tokens_bound_to_them() {
+    let hash = ecoplan::http::persisted::hash(OPERATION);
+    let file = manifest(&[(&hash, OPERATION)]);
+    let path = file.0.display().to_string();
+    let app = spawn_app_with(|s| {
+        s.persisted_operations_file = Some(path);
+        s.persisted_only_roles = "INTEGRATION".into();
+    })
+    .await;
+    let integration = app.integration().await;
+    let admin = app.admin().await;
+    let persisted = |h: &str| json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": h } } });
+    let post = |body: Value, token: String| {
+        let app = &app;
+        async move {
+            let resp = app
+                .client
+                .post(format!("{}/graphql", app.address))
+                .header("content-type", "application/json")
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = post(persisted(&hash), integration.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["tasks"]["totalCount"], 29, "{body}");
+    // GET works too (cacheable).
+    let resp = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[("extensions", persisted(&hash)["extensions"].to_string())])
+        .bearer_auth(&integration)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["data"]["plan"]["title"], "沁水县巩固提升国家生态文明建设示范县创建成果工作方案");
+    // Unknown hash: the standard error.
+    let (status, body) = post(persisted(&"0".repeat(64)), integration.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    assert_eq!(error_code(&body), "NOT_FOUND");
+    // The integration token may not send its own documents; an admin may.
+    let (status, body) = post(json!({ "query": OPERATION }), integration.clone()).await;
+    assert_eq!(status, 403);
+    assert_eq!(error_code(&body), "FORBIDDEN");
+    let (_, body) = post(json!({ "query": "{ me { role } }" }), admin.clone()).await;
+    assert_eq!(body["data"]["me"]["role"], "ADMIN");
+    // A document that does not match its hash is refused.
+    let mut mismatch = persisted(&hash);
+    mismatch["query"] = json!("{ me { role } }");
+    let (_, body) = post(mismatch, admin).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_manifest_whose_hashes_do_not_match_is_refused_at_start() {
+    let file = manifest(&[(&"ab".repeat(32), OPERATION)]);
+    let (url, _db) = crate::helpers::fresh_database().await;
+    let settings = ecoplan::config::Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: url,
+        persisted_operations_file: Some(file.0.display().to_string()),
+        ..Default::default()
+    };
+    let err = ecoplan::startup::Application::build(settings).await.err().expect("refused");
+    assert!(err.to_string().contains("does not hash"), "{err}");
+}
+
+#[tokio::test]
+async fn cors_answers_the_allowed_origins_only() {
+    let app = spawn_app_with(|s| s.cors_origins = "https://dashboard.qinshui.gov.cn".into()).await;
+    let preflight = |origin: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "authorization, content-type")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let ok = preflight("https://dashboard.qinshui.gov.cn").await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["access-control-allow-origin"], "https://dashboard.qinshui.gov.cn");
+    let refused = preflight("https://elsewhere.example").await;
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    let token = app.admin().await;
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("origin", "https://dashboard.qinshui.gov.cn")
+        .header("content-type", "application/json")
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ me { role } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["access-control-allow-origin"], "https://dashboard.qinshui.gov.cn");
+    assert!(resp.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+    // No origin is allowed by default.
+    let plain = spawn_app().await;
+    let resp = plain
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", plain.address))
+        .header("origin", "https://dashboard.qinshui.gov.cn")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    // A malformed origin is a configuration error.
+    let (url, _db) = crate::helpers::fresh_database().await;
+    let bad = ecoplan::config::Settings { database_url: url, cors_origins: "*".into(), ..Default::default() };
+    assert!(ecoplan::startup::Application::build(bad).await.is_err());
+}
+
+#[tokio::test]
+async fn metrics_count_operations_and_need_a_token() {
+    let app = spawn_app().await;
+    let token = app.admin().await;
+    let body = json!({ "query": "query MetricsProbe { me { role } }", "operationName": "MetricsProbe" });
+    for _ in 0..3 {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .header("content-type", "application/json")
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let resp = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let farm = app.department("agriculture_rural_bureau").await;
+    let resp = app.client.get(format!("{}/metrics", app.address)).bearer_auth(&farm).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "departments do not read metrics");
+    let resp =
+        app.client.get(format!("{}/metrics", app.address)).bearer_auth(app.integration().await).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("ecoplan_graphql_requests_total") && l.contains("operation=\"MetricsProbe\""))
+        .unwrap_or_else(|| panic!("no counter for MetricsProbe in:\n{text}"));
+    assert!(line.contains("outcome=\"ok\""), "{line}");
+    assert!(text.contains("ecoplan_graphql_request_duration_seconds_bucket"));
+    assert!(text.contains("ecoplan_db_pool_connections{state=\"idle\"}"));
+    assert!(text.contains("ecoplan_http_requests_total{route=\"/graphql\""));
+    let public = spawn_app_with(|s| s.metrics_public = true).await;
+    let resp = public.client.get(format!("{}/metrics", public.address)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+}
