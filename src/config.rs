@@ -105,6 +105,8 @@ pub struct Settings {
     pub persisted_only_roles: String,
     /// Whether /metrics answers without an ADMIN or INTEGRATION token.
     pub metrics_public: bool,
+    /// Query responses each instance keeps, served again while no write happened (0: off).
+    pub response_cache_entries: usize,
     /// How often each instance reads the change log for subscription events, in ms.
     pub subscription_poll_ms: u64,
     /// Longest accepted `note` / `summary`, in characters.
@@ -157,6 +159,7 @@ impl Default for Settings {
             persisted_operations_file: None,
             persisted_only_roles: String::new(),
             metrics_public: false,
+            response_cache_entries: 1024,
             subscription_poll_ms: 250,
             max_note_chars: 2_000,
             max_evidence_items: 20,

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -41,7 +41,9 @@ impl std::ops::Deref for WriteTx {
 }
 
 impl WriteTx {
+    /// Increments the data version (so cached responses are recomputed) and commits.
     pub async fn commit(self) -> AppResult<()> {
+        self.tx.execute_unprepared("UPDATE data_version SET version = version + 1 WHERE id = 1").await?;
         self.tx.commit().await?;
         Ok(())
     }

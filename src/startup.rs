@@ -80,6 +80,7 @@ impl Application {
             catalog: Arc::new(catalog),
             persisted,
             key_refresher: key_refresher.clone(),
+            cache: Arc::new(http::cache::ResponseCache::new(settings.response_cache_entries)),
         });
         let mut server = HttpServer::new(move || {
             App::new()

@@ -11,6 +11,7 @@ pub mod m20261128_000002_seed_qinshui_plan;
 mod m20261129_000003_create_assessment_tables;
 mod m20261129_000004_index_current_values;
 mod m20261129_000005_create_change_log;
+mod m20261129_000006_create_data_version;
 
 pub use m20261128_000002_seed_qinshui_plan::{PlanSeed, PLAN_SEED_JSON};
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_create_assessment_tables::Migration),
             Box::new(m20261129_000004_index_current_values::Migration),
             Box::new(m20261129_000005_create_change_log::Migration),
+            Box::new(m20261129_000006_create_data_version::Migration),
         ]
     }
 }

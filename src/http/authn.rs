@@ -3,10 +3,11 @@
 use actix_web::http::header;
 use actix_web::HttpRequest;
 
-use crate::auth::{Claims, Identity};
+use crate::auth::Claims;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::service;
+use crate::service::identity::Resolved;
 
 /// The token of an `Authorization: Bearer …` header.
 pub fn bearer_token(req: &HttpRequest) -> AppResult<&str> {
@@ -54,7 +55,8 @@ pub async fn admit(req: &HttpRequest, state: &AppState) -> AppResult<Claims> {
     }
 }
 
-/// Resolves verified claims into an identity (revocation, unit) from the database.
-pub async fn resolve(state: &AppState, claims: &Claims) -> AppResult<Identity> {
+/// Resolves verified claims into an identity (revocation, unit) and the data version, from
+/// the database in one statement.
+pub async fn resolve(state: &AppState, claims: &Claims) -> AppResult<Resolved> {
     service::identity::resolve(&state.db.conn, claims).await
 }

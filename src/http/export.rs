@@ -98,7 +98,7 @@ pub async fn download(req: HttpRequest, file: web::Path<String>, state: web::Dat
 async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResult<HttpResponse> {
     // Unauthenticated and over-limit callers learn nothing, not even which names exist.
     let claims = authn::admit(req, state).await?;
-    let identity = authn::resolve(state, &claims).await?;
+    let identity = authn::resolve(state, &claims).await?.identity;
     let (what, format) = parse_file_name(file)?;
     let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map_err(|_| AppError::validation("malformed query string"))?

@@ -173,13 +173,20 @@ async fn execute(
     request: async_graphql::Request,
     rt: ResponseType,
 ) -> HttpResponse {
-    let identity = match authn::resolve(state, &claims).await {
-        Ok(identity) => identity,
+    let started = std::time::Instant::now();
+    let resolved = match authn::resolve(state, &claims).await {
+        Ok(resolved) => resolved,
         Err(e) => return refuse(e, None, rt),
     };
-    let request_id = request_id::of(req);
     let operation = request.operation_name.clone();
-    let started = std::time::Instant::now();
+    let cache_key = state.cache.key(&request, &claims.jti, rt == ResponseType::GraphqlResponse);
+    if let Some(body) = cache_key.as_ref().and_then(|k| state.cache.get(k, resolved.data_version)) {
+        metrics::record_graphql(operation.as_deref(), "ok", started.elapsed());
+        metrics::record_cache(true);
+        return HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body);
+    }
+    let identity = resolved.identity;
+    let request_id = request_id::of(req);
     let request = loader::register(request, &state.db, &identity).data(identity).data(RequestId(request_id));
     let mut response = state.schema.execute(request).await;
     gql_error::ensure_codes(&mut response);
@@ -199,7 +206,16 @@ async fn execute(
             .body(errors_only_body(&response));
     }
     match serde_json::to_vec(&response) {
-        Ok(body) => HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body),
+        Ok(body) => {
+            let body = web::Bytes::from(body);
+            if let Some(key) = cache_key {
+                metrics::record_cache(false);
+                if response.errors.is_empty() {
+                    state.cache.put(key, resolved.data_version, body.clone());
+                }
+            }
+            HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body)
+        }
         Err(e) => refuse(AppError::Unexpected(e.into()), None, rt),
     }
 }

@@ -58,6 +58,11 @@ pub fn record_graphql(operation: Option<&str>, outcome: &str, elapsed: Duration)
     metrics::histogram!("ecoplan_graphql_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
 }
 
+/// Counts a cacheable query answered from the response cache (`hit`) or computed.
+pub fn record_cache(hit: bool) {
+    metrics::counter!("ecoplan_response_cache_total", "result" => if hit { "hit" } else { "miss" }).increment(1);
+}
+
 /// Counts an HTTP request by route pattern and status.
 pub fn record_http(route: &str, method: &str, status: u16, elapsed: Duration) {
     let labels = [("route", route.to_string()), ("method", method.to_string()), ("status", status.to_string())];

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, the GraphQL handlers, health checks, request ids.
 
 pub mod authn;
+pub mod cache;
 pub mod export;
 pub mod graphql;
 pub mod health;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub catalog: Arc<PlanCatalog>,
     /// Reloads signing keys after a rotation elsewhere.
     pub key_refresher: Arc<crate::auth::keys::KeyRefresher>,
+    /// Recent query responses, valid while the data version stands.
+    pub cache: Arc<cache::ResponseCache>,
     /// The allow-list of persisted operations.
     pub persisted: Arc<persisted::PersistedOperations>,
 }

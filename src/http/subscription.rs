@@ -111,7 +111,7 @@ pub async fn websocket(req: HttpRequest, body: web::Payload, state: web::Data<Ap
             };
             let claims = authn::verify_token(&init_state, &token).await.map_err(forbidden)?;
             init_state.rate_limits.check_token(&claims.jti).map_err(forbidden)?;
-            let identity = authn::resolve(&init_state, &claims).await.map_err(forbidden)?;
+            let identity = authn::resolve(&init_state, &claims).await.map_err(forbidden)?.identity;
             let mut data = async_graphql::Data::default();
             loader::register_into(&mut data, &init_state.db, &identity);
             data.insert(identity);

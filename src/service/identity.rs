@@ -10,11 +10,23 @@ fn revoked_count(jti: &str) -> SelectStatement {
     Query::select().expr(Expr::cust("COUNT(*)")).from("revoked_token").and_where(Expr::col("jti").eq(jti)).to_owned()
 }
 
-/// Checks revocation and, for a department, loads its unit and groups: one statement.
+/// The data version, read in the same statement (see `Db`'s write transactions).
+const DATA_VERSION: &str = "(SELECT version FROM data_version WHERE id = 1)";
+
+/// A verified caller and the data version at the start of its request.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub identity: Identity,
+    /// Read before anything else of the request: a response computed now is at least this current.
+    pub data_version: i64,
+}
+
+/// Checks revocation and, for a department, loads its unit and groups (and reads the data
+/// version): one statement.
 ///
 /// Revocation is read from the database on every request, so a token revoked through any
 /// instance (or the CLI) is refused by every instance at once.
-pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Identity> {
+pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Resolved> {
     let revoked_unit = || AppError::Unauthenticated("invalid token: revoked".into());
     let mut identity = Identity {
         subject: claims.sub.clone(),
@@ -31,6 +43,7 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Id
                 .expr_as(Expr::col(("u", "is_group")), "is_group")
                 .expr_as(Expr::col(("gm", "group_unit_id")), "group_id")
                 .expr_as(Expr::from(revoked_count(&claims.jti)), "revoked")
+                .expr_as(Expr::cust(DATA_VERSION), "data_version")
                 .from_as("unit", "u")
                 .join_as(
                     JoinType::LeftJoin,
@@ -58,17 +71,17 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Id
                     identity.group_ids.push(group);
                 }
             }
+            let data_version = first.try_get::<i64>("", "data_version")?;
+            Ok(Resolved { identity, data_version })
         }
         _ => {
-            let row = db.query_one(&revoked_count(&claims.jti)).await?;
-            let revoked = match row {
-                Some(r) => r.try_get_by_index::<i64>(0)?,
-                None => 0,
-            };
-            if revoked > 0 {
+            let stmt = revoked_count(&claims.jti).expr_as(Expr::cust(DATA_VERSION), "data_version").to_owned();
+            let row = db.query_one(&stmt).await?.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no row")))?;
+            if row.try_get_by_index::<i64>(0)? > 0 {
                 return Err(revoked_unit());
             }
+            let data_version = row.try_get::<i64>("", "data_version")?;
+            Ok(Resolved { identity, data_version })
         }
     }
-    Ok(identity)
 }

@@ -238,6 +238,17 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// After a write made directly in the database (arranging a test), does what every write
+    /// transaction of the application does: moves the data version on.
+    pub async fn bump_data_version(&self) {
+        use sea_orm::ConnectionTrait;
+        self.db
+            .conn
+            .execute_unprepared("UPDATE data_version SET version = version + 1 WHERE id = 1")
+            .await
+            .expect("bump");
+    }
+
     /// Runs SQL returning one integer (for "nothing was written" checks).
     pub async fn count(&self, sql: &str) -> i64 {
         use sea_orm::{ConnectionTrait, Statement};

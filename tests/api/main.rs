@@ -9,6 +9,7 @@ mod assessments;
 mod audit;
 mod auth;
 mod authorization;
+mod cache;
 mod cli;
 mod compliance;
 mod concurrency;

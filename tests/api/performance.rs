@@ -112,6 +112,7 @@ async fn grow_plan(app: &TestApp, n: i32) {
             }
         }
     }
+    app.bump_data_version().await;
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ async fn add_member(app: &TestApp, group: &str, member: &str) {
          SELECT g.id, m.id, CURRENT_TIMESTAMP FROM unit g, unit m WHERE g.code = '{group}' AND m.code = '{member}'"
     );
     app.db.conn.execute_raw(Statement::from_string(app.db.backend(), sql)).await.unwrap();
+    app.bump_data_version().await;
 }
 
 #[tokio::test]
