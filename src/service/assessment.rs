@@ -472,7 +472,7 @@ pub async fn set_scheme(
     };
     let stored = match row.insert(&*tx).await {
         Ok(r) => r,
-        Err(e) if values::is_unique_violation(&e) => {
+        Err(e) if crate::service::is_unique_violation(&e) => {
             return Err(AppError::conflict("the scheme was changed at the same time; reload and try again"));
         }
         Err(e) => return Err(e.into()),
@@ -580,7 +580,7 @@ pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: i3
     .await;
     match inserted {
         Ok(_) => {}
-        Err(e) if values::is_unique_violation(&e) => {
+        Err(e) if crate::service::is_unique_violation(&e) => {
             return Err(AppError::conflict(format!("the {year} assessment is already finalized")));
         }
         Err(e) => return Err(e.into()),

@@ -160,7 +160,7 @@ pub async fn add_group_member(
     .await;
     match inserted {
         Ok(_) => {}
-        Err(e) if crate::service::values::is_unique_violation(&e) => {
+        Err(e) if crate::service::is_unique_violation(&e) => {
             return Err(AppError::conflict(format!("{member} is already a member of {group}")));
         }
         Err(e) => return Err(e.into()),

@@ -93,13 +93,18 @@ pub async fn list_indicators(
 
 /// NOT_FOUND when no indicator has this code.
 pub async fn get_indicator(db: &impl ConnectionTrait, code: &str) -> AppResult<IndicatorWithConditions> {
-    let found = indicator::Entity::find()
+    let found = get_indicator_row(db, code).await?;
+    let mut list = with_conditions(db, vec![found]).await?;
+    list.pop().ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("indicator vanished")))
+}
+
+/// The indicator alone (no conditions); NOT_FOUND when no indicator has this code.
+pub async fn get_indicator_row(db: &impl ConnectionTrait, code: &str) -> AppResult<indicator::Model> {
+    indicator::Entity::find()
         .filter(indicator::Column::Code.eq(code))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))?;
-    let mut list = with_conditions(db, vec![found]).await?;
-    list.pop().ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("indicator vanished")))
+        .ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))
 }
 
 /// Each task's indicators with their conditions, keyed by task id: one statement (a join).

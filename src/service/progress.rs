@@ -16,8 +16,8 @@ use crate::domain::{period, text, ExactDecimal, Period, ProgressStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
 use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
-use crate::service::values::{is_unique_violation, Attempt, TextLimits};
-use crate::service::Actor;
+use crate::service::values::TextLimits;
+use crate::service::{append_with_retries, is_unique_violation, Actor, Attempt};
 
 /// A department's progress update of one task for one period.
 #[derive(Debug, Clone)]
@@ -55,8 +55,6 @@ fn check_percent(status: ProgressStatus, percent: Option<ExactDecimal>) -> AppRe
     }
 }
 
-const RACE_RETRIES: usize = 8;
-
 /// Stores a new version of the task's progress for the period, with its audit event.
 #[tracing::instrument(skip_all, fields(task = task.number, period = %report.period))]
 pub async fn update(
@@ -78,17 +76,10 @@ pub async fn update(
         return Err(AppError::validation("a BLOCKED task needs a summary saying why"));
     }
     let evidence = text::evidence(&report.evidence, limits.evidence_items, limits.evidence_chars)?;
-    for _ in 0..RACE_RETRIES {
-        let attempt = try_update(db, actor, task, report, percent.clone(), summary.clone(), &evidence).await?;
-        match attempt {
-            Attempt::Done(p) => return Ok(p),
-            Attempt::LostRace if report.expected_version.is_some() => {
-                return Err(AppError::conflict("another update of this task and period was stored first; reload"));
-            }
-            Attempt::LostRace => continue,
-        }
-    }
-    Err(AppError::conflict("too many concurrent updates of this task and period; try again"))
+    append_with_retries(report.expected_version.is_some(), "update of this task and period", || {
+        try_update(db, actor, task, report, percent.clone(), summary.clone(), &evidence)
+    })
+    .await
 }
 
 async fn try_update(

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
 use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
 use crate::service::page::{keyset_page, Page, PageRequest};
-use crate::service::Actor;
+use crate::service::{append_with_retries, is_unique_violation, Actor, Attempt};
 
 /// How long free text may be (from configuration).
 #[derive(Debug, Clone, Copy)]
@@ -142,20 +142,6 @@ pub fn audit_json(v: &indicator_value::Model) -> serde_json::Value {
     })
 }
 
-/// The outcome of one attempt to write: a race lost to a concurrent writer can be retried.
-pub(crate) enum Attempt<T> {
-    Done(T),
-    LostRace,
-}
-
-/// Whether an error is a unique-key violation (a concurrent writer took the same key).
-pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
-}
-
-/// How often a report without `expectedRevision` retries after losing a race.
-const RACE_RETRIES: usize = 8;
-
 /// Stores a new revision of the indicator's value for the period, with its audit event,
 /// in one transaction. With `expected_revision`, a report not based on the current
 /// revision is a CONFLICT and writes nothing.
@@ -168,18 +154,10 @@ pub async fn report(
     limits: TextLimits,
 ) -> AppResult<indicator_value::Model> {
     let checked = check_report(indicator, report, limits)?;
-    for _ in 0..RACE_RETRIES {
-        match try_report(db, actor, indicator, &checked, report.expected_revision).await? {
-            Attempt::Done(v) => return Ok(v),
-            Attempt::LostRace if report.expected_revision.is_some() => {
-                return Err(AppError::conflict(
-                    "another report for this indicator and period was stored first; reload and try again",
-                ));
-            }
-            Attempt::LostRace => continue,
-        }
-    }
-    Err(AppError::conflict("too many concurrent reports for this indicator and period; try again"))
+    append_with_retries(report.expected_revision.is_some(), "report for this indicator and period", || {
+        try_report(db, actor, indicator, &checked, report.expected_revision)
+    })
+    .await
 }
 
 async fn try_report(
@@ -191,12 +169,25 @@ async fn try_report(
 ) -> AppResult<Attempt<indicator_value::Model>> {
     let tx = db.begin_write().await?;
     let period = checked.period.to_string();
+    // The current revision and the latest one (at most two rows, by index, however many
+    // revisions the period has).
+    let latest = Query::select()
+        .expr(Expr::col(indicator_value::Column::Revision).max())
+        .from(indicator_value::Entity)
+        .and_where(Expr::col(indicator_value::Column::IndicatorId).eq(indicator.id))
+        .and_where(Expr::col(indicator_value::Column::Period).eq(period.clone()))
+        .to_owned();
     let revisions = indicator_value::Entity::find()
         .filter(indicator_value::Column::IndicatorId.eq(indicator.id))
         .filter(indicator_value::Column::Period.eq(period.clone()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(indicator_value::Column::IsCurrent.eq(true))
+                .add(indicator_value::Column::Revision.in_subquery(latest)),
+        )
         .all(&*tx)
         .await?;
-    let current = current_of(&revisions);
+    let current = revisions.iter().find(|r| r.is_current);
     let current_revision = current.map(|c| c.revision).unwrap_or(0);
     if let Some(expected) = expected_revision {
         if expected != current_revision {

@@ -22,6 +22,16 @@ fn parse_id(id: &ID) -> Result<i64, AppError> {
     id.parse::<i64>().map_err(|_| AppError::validation(format!("{:?} is not a value id", id.as_str())))
 }
 
+/// The assessment office's decision on a revision.
+async fn review(ctx: &Context<'_>, value_id: &ID, decision: Review) -> async_graphql::Result<IndicatorValuePayload> {
+    let actor = context::actor(ctx)?;
+    policy::authorize_review_values(actor.identity)?;
+    let db = context::db(ctx)?;
+    let limits = TextLimits::from(context::settings(ctx)?);
+    let stored = values::review(db, actor, parse_id(value_id)?, decision, limits).await?;
+    Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
+}
+
 #[Object]
 impl ValueMutation {
     /// Reports an indicator's value for a period (a department, on its own tasks). Reporting
@@ -33,8 +43,8 @@ impl ValueMutation {
     ) -> async_graphql::Result<IndicatorValuePayload> {
         let actor = context::actor(ctx)?;
         let db = context::db(ctx)?;
-        let found = indicators::get_indicator(&db.conn, &input.indicator_code).await?;
-        access::ensure_may_report(ctx, found.indicator.task_id).await?;
+        let found = indicators::get_indicator_row(&db.conn, &input.indicator_code).await?;
+        access::ensure_may_report(ctx, found.task_id).await?;
         let report = ValueReport {
             period: input.period.0,
             value: input.value.map(|d| d.0),
@@ -44,7 +54,7 @@ impl ValueMutation {
             expected_revision: input.expected_revision,
         };
         let limits = TextLimits::from(context::settings(ctx)?);
-        let stored = values::report(db, actor, &found.indicator, &report, limits).await?;
+        let stored = values::report(db, actor, &found, &report, limits).await?;
         Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
     }
 
@@ -54,13 +64,7 @@ impl ValueMutation {
         ctx: &Context<'_>,
         input: VerifyIndicatorValueInput,
     ) -> async_graphql::Result<IndicatorValuePayload> {
-        let actor = context::actor(ctx)?;
-        policy::authorize_review_values(actor.identity)?;
-        let db = context::db(ctx)?;
-        let limits = TextLimits::from(context::settings(ctx)?);
-        let id = parse_id(&input.value_id)?;
-        let stored = values::review(db, actor, id, Review::Verify { reason: input.reason }, limits).await?;
-        Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
+        review(ctx, &input.value_id, Review::Verify { reason: input.reason }).await
     }
 
     /// Refuses a reported revision with a reason (the assessment office); it no longer counts.
@@ -69,12 +73,6 @@ impl ValueMutation {
         ctx: &Context<'_>,
         input: RejectIndicatorValueInput,
     ) -> async_graphql::Result<IndicatorValuePayload> {
-        let actor = context::actor(ctx)?;
-        policy::authorize_review_values(actor.identity)?;
-        let db = context::db(ctx)?;
-        let limits = TextLimits::from(context::settings(ctx)?);
-        let id = parse_id(&input.value_id)?;
-        let stored = values::review(db, actor, id, Review::Reject { reason: input.reason }, limits).await?;
-        Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
+        review(ctx, &input.value_id, Review::Reject { reason: input.reason }).await
     }
 }

@@ -29,9 +29,7 @@ impl TaskProgress {
 
     /// The period.
     async fn period(&self) -> async_graphql::Result<Period> {
-        crate::domain::Period::parse(&self.0.period)
-            .map(Period)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period: {e}")).into())
+        crate::graphql::object::value::stored_period(&self.0.period)
     }
 
     /// 1 for the first update of the period, then 2, 3 … (pass it as `expectedVersion`).

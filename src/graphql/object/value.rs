@@ -12,7 +12,8 @@ use crate::graphql::scalars::{DateTime, Decimal, Period};
 /// revisions stay readable.
 pub struct IndicatorValue(pub indicator_value::Model);
 
-fn stored_period(p: &str) -> async_graphql::Result<Period> {
+/// A stored period as the scalar.
+pub(crate) fn stored_period(p: &str) -> async_graphql::Result<Period> {
     crate::domain::Period::parse(p)
         .map(Period)
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {p:?}: {e}")).into())
