@@ -98,13 +98,44 @@ pub async fn get_indicator(db: &impl ConnectionTrait, code: &str) -> AppResult<I
     list.pop().ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("indicator vanished")))
 }
 
-/// The indicator alone (no conditions); NOT_FOUND when no indicator has this code.
-pub async fn get_indicator_row(db: &impl ConnectionTrait, code: &str) -> AppResult<indicator::Model> {
+/// The indicator alone; NOT_FOUND when no indicator has this code.
+async fn get_indicator_row(db: &impl ConnectionTrait, code: &str) -> AppResult<indicator::Model> {
     indicator::Entity::find()
         .filter(indicator::Column::Code.eq(code))
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))
+}
+
+/// The indicator and the units assigned to its task (for the policy): one statement.
+pub async fn indicator_with_units(db: &impl ConnectionTrait, code: &str) -> AppResult<(indicator::Model, Vec<i32>)> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
+    use sea_orm::{FromQueryResult, Iterable};
+    let i = Alias::new("i");
+    let mut select = Query::select();
+    for col in indicator::Column::iter() {
+        select.column((i.clone(), col));
+    }
+    select
+        .expr_as(Expr::col(("ta", "unit_id")), "assigned_unit_id")
+        .from_as(indicator::Entity, i.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            entity::task_assignment::Entity,
+            Alias::new("ta"),
+            Expr::col(("ta", "task_id")).equals((i.clone(), indicator::Column::TaskId)),
+        )
+        .and_where(Expr::col((i, indicator::Column::Code)).eq(code));
+    let rows = db.query_all(&select).await?;
+    let first = rows.first().ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))?;
+    let found = indicator::Model::from_query_result(first, "")?;
+    let mut units = Vec::new();
+    for row in &rows {
+        if let Some(u) = row.try_get::<Option<i32>>("", "assigned_unit_id")? {
+            units.push(u);
+        }
+    }
+    Ok((found, units))
 }
 
 /// Each task's indicators with their conditions, keyed by task id: one statement (a join).

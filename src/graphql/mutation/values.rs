@@ -2,7 +2,6 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 
 use crate::auth::policy;
 use crate::error::AppError;
-use crate::graphql::access;
 use crate::graphql::context;
 use crate::graphql::input::{RejectIndicatorValueInput, ReportIndicatorValueInput, VerifyIndicatorValueInput};
 use crate::graphql::object::IndicatorValue;
@@ -43,8 +42,8 @@ impl ValueMutation {
     ) -> async_graphql::Result<IndicatorValuePayload> {
         let actor = context::actor(ctx)?;
         let db = context::db(ctx)?;
-        let found = indicators::get_indicator_row(&db.conn, &input.indicator_code).await?;
-        access::ensure_may_report(ctx, found.task_id).await?;
+        let (found, units) = indicators::indicator_with_units(&db.conn, &input.indicator_code).await?;
+        policy::authorize_report_on_task(actor.identity, &units)?;
         let report = ValueReport {
             period: input.period.0,
             value: input.value.map(|d| d.0),
