@@ -48,9 +48,9 @@ pub struct Scheme {
     pub pass_from: ExactDecimal,
 }
 
-fn dec(s: &str) -> ExactDecimal {
-    // Literals below are valid decimals.
-    ExactDecimal::parse(s).unwrap_or_else(|_| ExactDecimal::zero())
+/// `units` × 10^-`scale`, exactly.
+fn dec(units: i64, scale: u32) -> ExactDecimal {
+    ExactDecimal::from_decimal(Decimal::new(units, scale))
 }
 
 impl Default for Scheme {
@@ -58,16 +58,16 @@ impl Default for Scheme {
     /// declined indicator, veto on, grades at 90 / 80 / 60.
     fn default() -> Self {
         Scheme {
-            indicator_points: dec("60"),
-            progress_points: dec("30"),
-            timeliness_points: dec("10"),
-            decline_deduction: dec("2"),
+            indicator_points: dec(60, 0),
+            progress_points: dec(30, 0),
+            timeliness_points: dec(10, 0),
+            decline_deduction: dec(2, 0),
             veto_on_occurrence: true,
-            in_progress_share: dec("0.5"),
+            in_progress_share: dec(5, 1),
             reporting_grace_days: 31,
-            excellent_from: dec("90"),
-            good_from: dec("80"),
-            pass_from: dec("60"),
+            excellent_from: dec(90, 0),
+            good_from: dec(80, 0),
+            pass_from: dec(60, 0),
         }
     }
 }
