@@ -12,7 +12,7 @@ use anyhow::Context;
 use crate::auth::{keys, TokenService};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::graphql::{build_schema, SchemaData};
+use crate::graphql::{build_schema, LimitedSchema, SchemaData};
 use crate::http::persisted::PersistedOperations;
 use crate::http::rate_limit::RateLimits;
 use crate::http::{self, AppState};
@@ -72,7 +72,10 @@ impl Application {
         let background = Db::connect_background(&settings).await?;
         events::spawn_poller(background, events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
         let state = web::Data::new(AppState {
-            schema: build_schema(&settings, Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events })),
+            schema: LimitedSchema::new(
+                build_schema(&settings, Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events })),
+                &settings,
+            ),
             tokens: tokens.clone(),
             db: db.clone(),
             settings: settings.clone(),

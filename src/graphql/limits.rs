@@ -2,6 +2,7 @@
 //! root fields and lexical tokens per document.
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::Request;
 
 use crate::config::Settings;
 use crate::error::AppError;
@@ -113,6 +114,21 @@ pub fn check_introspection(doc: &ExecutableDocument, settings: &Settings) -> Res
     if asks {
         return Err(AppError::forbidden("introspection is disabled in this environment"));
     }
+    Ok(())
+}
+
+/// Applies these limits to a request before it executes, parsing its document once: the
+/// parsed document stays in the request, so async-graphql does not parse it again (and then
+/// applies its own depth, complexity and directive limits). A document that does not parse
+/// is left to async-graphql, which reports the syntax error.
+pub fn prepare(request: &mut Request, settings: &Settings) -> Result<(), AppError> {
+    check_token_count(&request.query, settings.max_tokens)?;
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return Ok(());
+    };
+    check_document(&doc, settings)?;
+    check_introspection(&doc, settings)?;
+    request.set_parsed_query(doc);
     Ok(())
 }
 

@@ -14,4 +14,4 @@ pub mod scalars;
 pub mod schema;
 pub mod subscription;
 
-pub use schema::{build_schema, AppSchema, SchemaData};
+pub use schema::{build_schema, AppSchema, LimitedSchema, SchemaData};

@@ -14,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
+use async_graphql::Executor;
 use futures_util::StreamExt;
 
 use crate::auth::Claims;

@@ -18,12 +18,12 @@ use actix_web::{guard, web};
 use crate::auth::TokenService;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::graphql::AppSchema;
+use crate::graphql::LimitedSchema;
 use crate::service::catalog::PlanCatalog;
 
 /// Everything a handler needs, shared by all workers.
 pub struct AppState {
-    pub schema: AppSchema,
+    pub schema: LimitedSchema,
     pub tokens: Arc<TokenService>,
     pub db: Db,
     pub settings: Arc<Settings>,

@@ -132,3 +132,29 @@ async fn connections_without_a_valid_token_are_closed_with_4403_and_early_subscr
     request.headers_mut().insert("sec-websocket-protocol", "graphql-ws".parse().unwrap());
     assert!(tokio_tungstenite::connect_async(request).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_obey_the_document_limits() {
+    let app = spawn_app().await;
+    let mut ws = open(&app, &app.integration().await).await;
+    // 31 aliases, one more than the default limit of 30; otherwise a valid subscription.
+    let aliases: String = (0..31).map(|i| format!("a{i}: indicatorCode ")).collect();
+    let query = format!("subscription {{ indicatorValueChanged {{ {aliases} }} }}");
+    send(&mut ws, json!({ "id": "x", "type": "subscribe", "payload": { "query": query } })).await;
+    let m = next(&mut ws, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(m["type"], "next");
+    assert_eq!(m["id"], "x");
+    assert!(m["payload"]["data"].is_null());
+    assert_eq!(m["payload"]["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED", "{m}");
+    assert_eq!(next(&mut ws, Duration::from_secs(10)).await.unwrap()["type"], "complete");
+    // The connection stays usable: 30 aliases subscribe and receive a report.
+    let aliases: String = (0..30).map(|i| format!("a{i}: indicatorCode ")).collect();
+    let query = format!("subscription {{ indicatorValueChanged {{ {aliases} }} }}");
+    send(&mut ws, json!({ "id": "y", "type": "subscribe", "payload": { "query": query } })).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let farm = app.department("agriculture_rural_bureau").await;
+    app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
+    let m = next(&mut ws, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(m["id"], "y");
+    assert_eq!(m["payload"]["data"]["indicatorValueChanged"]["a29"], "straw_utilization_rate");
+}

@@ -32,6 +32,18 @@ async fn drain(app: &TestApp, token: &str, mut after: Value) -> (Vec<Value>, Val
     }
 }
 
+/// Waits until the feed holds nothing back. On PostgreSQL a change is withheld while any
+/// older transaction on the cluster is still open (other tests' too, as they share the
+/// cluster), so a poll may briefly lag the log; a client polling again gets the rest.
+async fn settle(app: &TestApp) {
+    let integration = app.integration().await;
+    let logged = app.count("SELECT COUNT(*) FROM change_log").await as usize;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while drain(app, &integration, Value::Null).await.0.len() < logged && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn keys(changes: &[Value]) -> Vec<String> {
     changes
         .iter()
@@ -50,6 +62,7 @@ fn keys(changes: &[Value]) -> Vec<String> {
 async fn the_feed_starts_with_the_plan_and_carries_upserts_and_tombstones() {
     let app = spawn_app().await;
     let integration = app.integration().await;
+    settle(&app).await;
     let (initial, cursor) = drain(&app, &integration, Value::Null).await;
     let count = |kind: &str| initial.iter().filter(|c| c["kind"] == kind).count();
     assert_eq!((count("TASK"), count("INDICATOR"), count("UNIT")), (29, 36, 23));
@@ -66,6 +79,7 @@ async fn the_feed_starts_with_the_plan_and_carries_upserts_and_tombstones() {
     .await;
     app.data(r#"mutation { createUnit(input: { code: "town_a", name: "甲镇人民政府", groupCodes: ["township_governments"] }) { unit { code } } }"#, json!({}), &admin).await;
     app.data(r#"mutation { removeGroupMember(input: { groupCode: "township_governments", memberCode: "town_a" }) { group { code } } }"#, json!({}), &admin).await;
+    settle(&app).await;
     let (changes, _) = drain(&app, &integration, cursor).await;
     assert_eq!(
         keys(&changes),
@@ -87,9 +101,11 @@ async fn a_department_follows_its_own_tasks_and_bad_cursors_are_refused() {
     let app = spawn_app().await;
     let farm = app.department("agriculture_rural_bureau").await;
     let water = app.department("water_resources_bureau").await;
+    settle(&app).await;
     let (_, cursor) = drain(&app, &water, Value::Null).await;
     app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
     app.report_ok(&water, "water_consumption_per_gdp", "2022", "30").await;
+    settle(&app).await;
     let (changes, _) = drain(&app, &water, cursor).await;
     assert_eq!(keys(&changes), vec!["VALUE:UPSERT:water_consumption_per_gdp/2022#1"]);
 
@@ -120,6 +136,7 @@ async fn two_writers_committing_out_of_order_lose_nothing_and_duplicate_nothing(
     let integration = app.integration().await;
     let farm = app.department("agriculture_rural_bureau").await;
     let water = app.department("water_resources_bureau").await;
+    settle(&app).await;
     let (_, mut cursor) = drain(&app, &integration, Value::Null).await;
     let mut received: Vec<Value> = Vec::new();
 
@@ -133,6 +150,7 @@ async fn two_writers_committing_out_of_order_lose_nothing_and_duplicate_nothing(
         assert!(got.is_empty(), "B is held back while A, which started first, is running: {got:?}");
         cursor = next;
         a.commit().await.unwrap();
+        settle(&app).await;
         let (got, next) = drain(&app, &integration, cursor).await;
         assert_eq!(keys(&got), vec!["VALUE:UPSERT:writer-a/first", "VALUE:UPSERT:straw_utilization_rate/2022#1"]);
         received.extend(got);
@@ -170,6 +188,7 @@ async fn two_writers_committing_out_of_order_lose_nothing_and_duplicate_nothing(
     };
     w1.await.unwrap();
     w2.await.unwrap();
+    settle(&app).await;
     stop.store(true, Ordering::SeqCst);
     received.extend(poller.await.unwrap());
 
