@@ -4,24 +4,12 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::helpers::{error_code, spawn_app};
-
-fn ecoplan(database_url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ecoplan"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("ECOPLAN_JWT_SECRET", crate::helpers::TEST_SECRET)
-        .env("ECOPLAN_JWT_KID", crate::helpers::TEST_KID)
-        .env_remove("ECOPLAN_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run ecoplan")
-}
+use crate::helpers::{error_code, run_cli, spawn_app};
 
 #[tokio::test]
 async fn token_issue_prints_a_working_token_and_revoke_stops_it() {
     let app = spawn_app().await;
-    let out = ecoplan(
+    let out = run_cli(
         &app.database_url,
         &["token", "issue", "--role", "department", "--unit", "water_resources_bureau", "--ttl", "2h"],
     );
@@ -34,7 +22,7 @@ async fn token_issue_prints_a_working_token_and_revoke_stops_it() {
     assert_eq!(data["me"]["unit"]["code"], "water_resources_bureau");
     assert_eq!(data["tasks"]["totalCount"], 3);
     let jti = data["me"]["tokenId"].as_str().unwrap();
-    let out = ecoplan(&app.database_url, &["token", "revoke", jti, "--reason", "test"]);
+    let out = run_cli(&app.database_url, &["token", "revoke", jti, "--reason", "test"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (status, body) = app.post_graphql("{ me { role } }", json!({}), Some(token)).await;
     assert_eq!(status, 401);
@@ -54,7 +42,7 @@ async fn token_issue_refuses_bad_arguments_with_one_line() {
         vec!["token", "issue", "--role", "admin", "--ttl", "forever"],
         vec!["token", "issue", "--role", "admin", "--ttl", "5000d"],
     ] {
-        let out = ecoplan(&app.database_url, &args);
+        let out = run_cli(&app.database_url, &args);
         assert!(!out.status.success(), "{args:?} succeeded");
         assert!(out.stdout.is_empty(), "{args:?} printed a token");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -62,7 +50,7 @@ async fn token_issue_refuses_bad_arguments_with_one_line() {
         assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
         assert!(lines[0].starts_with("error: "), "{args:?}: {stderr}");
     }
-    let out = ecoplan(&app.database_url, &["token", "issue", "--role", "superuser"]);
+    let out = run_cli(&app.database_url, &["token", "issue", "--role", "superuser"]);
     assert!(!out.status.success());
 }
 

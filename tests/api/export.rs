@@ -1,12 +1,11 @@
 //! Spreadsheet exports over HTTP and from the CLI: files parsed back and checked cell by cell.
 
 use std::io::Cursor;
-use std::process::Command;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app, TempFile, TestApp};
+use crate::helpers::{error_code, run_cli, spawn_app, TempFile, TestApp};
 
 const VALUE_HEADERS: [&str; 14] = [
     "任务编号",
@@ -519,18 +518,6 @@ async fn exports_count_against_the_token_rate_limit() {
     assert_eq!(error_code(&body), "RATE_LIMITED");
 }
 
-fn ecoplan(database_url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_ecoplan"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("ECOPLAN_JWT_SECRET", crate::helpers::TEST_SECRET)
-        .env("ECOPLAN_JWT_KID", crate::helpers::TEST_KID)
-        .env_remove("ECOPLAN_CONFIG")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run ecoplan")
-}
-
 #[tokio::test]
 async fn the_cli_writes_files_that_spreadsheets_open() {
     let app = spawn_app().await;
@@ -540,7 +527,7 @@ async fn the_cli_writes_files_that_spreadsheets_open() {
     let csv = TempFile(std::env::temp_dir().join(format!("ecoplan-export-{id}.out")));
 
     let out =
-        ecoplan(&app.database_url, &["export", "values", "--period", "2022", "--output", xlsx.0.to_str().unwrap()]);
+        run_cli(&app.database_url, &["export", "values", "--period", "2022", "--output", xlsx.0.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut workbook: Xlsx<_> = calamine::open_workbook(&xlsx.0).unwrap();
     let range = workbook.worksheet_range("指标数值 2022").unwrap();
@@ -551,13 +538,13 @@ async fn the_cli_writes_files_that_spreadsheets_open() {
 
     // No recognised extension: CSV unless --format says otherwise.
     let path = csv.0.to_str().unwrap();
-    let out = ecoplan(&app.database_url, &["export", "self-evaluation", "--year", "2022", "-o", path]);
+    let out = run_cli(&app.database_url, &["export", "self-evaluation", "--year", "2022", "-o", path]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = csv_rows(&std::fs::read(&csv.0).unwrap());
     assert_eq!(rows.len(), 37);
     assert_eq!(rows[0], headers_of(SELF_EVALUATION_HEADERS));
     let out =
-        ecoplan(&app.database_url, &["export", "self-evaluation", "--year", "2022", "--format", "xlsx", "-o", path]);
+        run_cli(&app.database_url, &["export", "self-evaluation", "--year", "2022", "--format", "xlsx", "-o", path]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, rows) = xlsx_sheet(std::fs::read(&csv.0).unwrap());
     assert_eq!(rows.len(), 37);
@@ -568,7 +555,7 @@ async fn the_cli_writes_files_that_spreadsheets_open() {
         vec!["export", "self-evaluation", "--year", "last", "-o", path],
         vec!["export", "values", "--period", "2022", "--format", "ods", "-o", path],
     ] {
-        let out = ecoplan(&app.database_url, &args);
+        let out = run_cli(&app.database_url, &args);
         assert!(!out.status.success(), "{args:?} succeeded");
         let stderr = String::from_utf8_lossy(&out.stderr);
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -264,6 +264,19 @@ impl TestApp {
 }
 
 /// The `extensions.code` of the first error of a body.
+/// Runs the `ecoplan` binary on `database_url` with the tests' signing key.
+pub fn run_cli(database_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ecoplan"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("ECOPLAN_JWT_SECRET", TEST_SECRET)
+        .env("ECOPLAN_JWT_KID", TEST_KID)
+        .env_remove("ECOPLAN_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run ecoplan")
+}
+
 pub fn error_code(body: &Value) -> String {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>").to_string()
 }

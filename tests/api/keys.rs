@@ -2,7 +2,6 @@
 //! external identity provider verified with its JWKS (RS256 and ES256) under the same
 //! strict rules.
 
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
@@ -10,18 +9,10 @@ use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, spawn_app_with, TestApp, TEST_KID, TEST_SECRET};
+use crate::helpers::{error_code, run_cli, spawn_app_with, TestApp, TEST_KID, TEST_SECRET};
 
 fn ecoplan(app: &TestApp, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_ecoplan"))
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("ECOPLAN_JWT_SECRET", TEST_SECRET)
-        .env("ECOPLAN_JWT_KID", TEST_KID)
-        .env("RUST_LOG", "warn")
-        .env_remove("ECOPLAN_CONFIG")
-        .output()
-        .unwrap();
+    let out = run_cli(&app.database_url, args);
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
