@@ -86,6 +86,11 @@ pub struct Settings {
     pub max_root_fields: usize,
     /// Most lexical tokens in one document.
     pub max_tokens: usize,
+    /// Deepest nesting of selection sets, lists, objects and argument lists together,
+    /// checked on the document's text before it is parsed (and of JSON variables).
+    pub max_nesting: usize,
+    /// How long a request body may take to arrive, in ms (408 after that).
+    pub body_timeout_ms: u64,
     /// Largest `first` a connection accepts.
     pub max_page_size: i32,
     /// Page size when `first` is not given.
@@ -109,6 +114,16 @@ pub struct Settings {
     pub response_cache_entries: usize,
     /// How often each instance reads the change log for subscription events, in ms.
     pub subscription_poll_ms: u64,
+    /// How often an open WebSocket connection re-checks its token (revocation, expiry,
+    /// key retirement, group memberships), in seconds; the socket is closed with 4403 when
+    /// it fails.
+    pub subscription_recheck_seconds: u64,
+    /// How long a WebSocket may wait before `connection_init`, in ms (closed with 4408).
+    pub ws_init_timeout_ms: u64,
+    /// Most active operations on one WebSocket connection (0: no limit).
+    pub ws_max_subscriptions: usize,
+    /// Most open WebSocket connections per token on one instance (0: no limit).
+    pub ws_max_connections_per_token: usize,
     /// Longest accepted `note` / `summary`, in characters.
     pub max_note_chars: usize,
     /// Most evidence entries per report.
@@ -150,6 +165,8 @@ impl Default for Settings {
             max_directives: 20,
             max_root_fields: 20,
             max_tokens: 5_000,
+            max_nesting: 40,
+            body_timeout_ms: 10_000,
             max_page_size: 100,
             default_page_size: 50,
             rate_limit_per_minute: 600,
@@ -161,6 +178,10 @@ impl Default for Settings {
             metrics_public: false,
             response_cache_entries: 1024,
             subscription_poll_ms: 250,
+            subscription_recheck_seconds: 5,
+            ws_init_timeout_ms: 10_000,
+            ws_max_subscriptions: 20,
+            ws_max_connections_per_token: 10,
             max_note_chars: 2_000,
             max_evidence_items: 20,
             max_evidence_chars: 500,
@@ -188,6 +209,9 @@ impl Settings {
         if self.max_page_size < 1 || self.default_page_size < 1 || self.default_page_size > self.max_page_size {
             bail!("default_page_size must be between 1 and max_page_size");
         }
+        if self.max_nesting < 2 {
+            bail!("max_nesting must be at least 2");
+        }
         if self.jwt_issuer.is_empty() || self.jwt_audience.is_empty() {
             bail!("jwt_issuer and jwt_audience must not be empty");
         }
@@ -208,6 +232,18 @@ impl Settings {
 
     pub fn acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms.max(1))
+    }
+
+    pub fn subscription_recheck(&self) -> Duration {
+        Duration::from_secs(self.subscription_recheck_seconds.max(1))
+    }
+
+    pub fn ws_init_timeout(&self) -> Duration {
+        Duration::from_millis(self.ws_init_timeout_ms.max(1))
     }
 
     pub fn statement_timeout(&self) -> Duration {

@@ -9,12 +9,15 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::auth::{keys, TokenService};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::graphql::{build_schema, LimitedSchema, SchemaData};
-use crate::http::persisted::PersistedOperations;
-use crate::http::rate_limit::RateLimits;
+use crate::gate::persisted::PersistedOperations;
+use crate::gate::rate_limit::RateLimits;
+use crate::gate::Gate;
+use crate::graphql::{build_schema, SchemaData};
 use crate::http::{self, AppState};
 use crate::service::catalog::PlanCatalog;
 use crate::service::events::{self, EventHub};
@@ -26,6 +29,22 @@ pub struct Application {
     db: Db,
     tokens: Arc<TokenService>,
     settings: Arc<Settings>,
+    shutdown: CancellationToken,
+}
+
+/// Stops a running application: open WebSockets are closed with 1001 at once, then the
+/// server stops (gracefully: in-flight requests finish, up to 30 s).
+#[derive(Clone)]
+pub struct AppHandle {
+    server: actix_web::dev::ServerHandle,
+    shutdown: CancellationToken,
+}
+
+impl AppHandle {
+    pub async fn stop(&self, graceful: bool) {
+        self.shutdown.cancel();
+        self.server.stop(graceful).await;
+    }
 }
 
 impl Application {
@@ -71,19 +90,23 @@ impl Application {
         let events = EventHub::new();
         let background = Db::connect_background(&settings).await?;
         events::spawn_poller(background, events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
+        let gate = Arc::new(Gate::new(
+            settings.clone(),
+            tokens.clone(),
+            key_refresher.clone(),
+            db.clone(),
+            rate_limits,
+            persisted,
+        ));
+        let shutdown = CancellationToken::new();
         let state = web::Data::new(AppState {
-            schema: LimitedSchema::new(
-                build_schema(&settings, Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events })),
-                &settings,
-            ),
-            tokens: tokens.clone(),
+            schema: build_schema(&settings, Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events })),
+            gate,
             db: db.clone(),
             settings: settings.clone(),
-            rate_limits,
             catalog: Arc::new(catalog),
-            persisted,
-            key_refresher: key_refresher.clone(),
             cache: Arc::new(http::cache::ResponseCache::new(settings.response_cache_entries)),
+            shutdown: shutdown.clone(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -93,11 +116,13 @@ impl Application {
                 .configure(http::routes)
         })
         .listen(listener)?
+        // Signals are handled in `run_until_stopped`, so that WebSockets are closed first.
+        .disable_signals()
         .shutdown_timeout(30);
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
-        Ok(Application { port, server: server.run(), db, tokens, settings })
+        Ok(Application { port, server: server.run(), db, tokens, settings, shutdown })
     }
 
     pub fn port(&self) -> u16 {
@@ -116,13 +141,45 @@ impl Application {
         &self.settings
     }
 
-    /// A handle that stops the server gracefully.
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
+    /// A handle that stops the server.
+    pub fn handle(&self) -> AppHandle {
+        AppHandle { server: self.server.handle(), shutdown: self.shutdown.clone() }
     }
 
-    /// Serves until SIGINT/SIGTERM (in-flight requests finish, up to 30 s) or `handle().stop()`.
+    /// Serves until SIGINT/SIGTERM or `handle().stop()`: WebSockets are closed with 1001,
+    /// in-flight requests finish (up to 30 s), then it returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.handle();
+        let signals = tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping: closing WebSockets and finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        let result = self.server.await;
+        signals.abort();
+        result
+    }
+}
+
+/// SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -31,6 +31,9 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub aud: String,
+    /// The `kid` of the key that signed the token (from its header; not a claim).
+    #[serde(skip)]
+    pub kid: String,
 }
 
 impl Claims {
@@ -140,6 +143,7 @@ impl ExternalIdp {
             exp: number("exp").ok_or_else(|| refused("missing claim exp"))?,
             iss: text("iss").unwrap_or_default(),
             aud: self.audience.clone(),
+            kid: String::new(),
         };
         Ok(claims)
     }
@@ -243,12 +247,14 @@ impl TokenService {
             exp: now + ttl,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            kid: String::new(),
         };
         let signing = self.signing.read().map_err(|_| AppError::Unexpected(anyhow::anyhow!("key lock poisoned")))?;
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(signing.0.clone());
         let token = jsonwebtoken::encode(&header, &claims, &signing.1)
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("cannot sign token: {e}")))?;
+        let claims = Claims { kid: signing.0.clone(), ..claims };
         Ok((token, claims))
     }
 
@@ -277,7 +283,7 @@ impl TokenService {
             return Err(refused("critical header extensions are not supported"));
         }
         let kid = header.kid.ok_or_else(|| refused("no key id"))?;
-        let claims = if let Some((key, alg)) = self.external.as_ref().and_then(|x| x.keys.get(&kid)) {
+        let mut claims = if let Some((key, alg)) = self.external.as_ref().and_then(|x| x.keys.get(&kid)) {
             if header.alg != *alg {
                 return Err(refused("algorithm not allowed"));
             }
@@ -292,6 +298,7 @@ impl TokenService {
             let key = verifying.get(&kid).ok_or_else(|| refused("unknown key id"))?;
             jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(decode_error)?.claims
         };
+        claims.kid = kid;
         if claims.sub.trim().is_empty() || claims.jti.trim().is_empty() {
             return Err(refused("empty sub or jti"));
         }

@@ -43,6 +43,14 @@ pub fn authorize_task_read(identity: &Identity, assigned_unit_ids: &[i32]) -> Ap
     }
 }
 
+/// Whether a record (a reported value, a progress entry) of a task with these units is
+/// visible to `identity`. One that is not must look exactly like one that does not exist
+/// (NOT_FOUND with the same message), so that ids reveal nothing; plan structure (tasks
+/// and indicators by number and code) is a public document and answers FORBIDDEN instead.
+pub fn record_visible(identity: &Identity, assigned_unit_ids: &[i32]) -> bool {
+    task_scope(identity).covers(assigned_unit_ids)
+}
+
 /// Whether `identity` may report values and progress on a task with these units: only a
 /// department, only on its own tasks (or its groups' tasks).
 pub fn may_report_on_task(identity: &Identity, assigned_unit_ids: &[i32]) -> bool {
@@ -95,6 +103,18 @@ pub fn authorize_revoke_token(identity: &Identity, jti: &str) -> AppResult<()> {
 /// Prometheus metrics are for operators (admin) and monitoring systems (integration).
 pub fn may_read_metrics(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Integration)
+}
+
+/// Whether a role may run only the persisted operations of the allow-list (the roles
+/// configured in `ECOPLAN_PERSISTED_ONLY_ROLES`), on every transport.
+pub fn bound_to_persisted_operations(role: Role, restricted: &[Role]) -> bool {
+    restricted.contains(&role)
+}
+
+/// A token id (`jti`) names a credential: an administrator sees every one, anyone else
+/// only its own (an audit event about another token shows no id).
+pub fn may_see_token_id(identity: &Identity, jti: &str) -> bool {
+    identity.role == Role::Admin || identity.token_id == jti
 }
 
 /// Which audit events an identity may read.
@@ -191,6 +211,32 @@ mod tests {
         assert!(!may_review_values(&who(Role::Integration, None, vec![])));
         assert!(!may_configure(&who(Role::Assessor, None, vec![])));
         assert!(audit_scope(&who(Role::Integration, None, vec![])).is_err());
+    }
+
+    #[test]
+    fn records_of_other_units_are_invisible() {
+        let d = who(Role::Department, Some(3), vec![22]);
+        assert!(record_visible(&d, &[3]));
+        assert!(record_visible(&d, &[22]));
+        assert!(!record_visible(&d, &[4]));
+        assert!(record_visible(&who(Role::Integration, None, vec![]), &[4]));
+    }
+
+    #[test]
+    fn token_ids_are_shown_to_admins_and_to_their_own_token_only() {
+        let admin = who(Role::Admin, None, vec![]);
+        let dept = who(Role::Department, Some(3), vec![]);
+        assert!(may_see_token_id(&admin, "other"));
+        assert!(may_see_token_id(&dept, "j"), "its own");
+        assert!(!may_see_token_id(&dept, "other"));
+        assert!(!may_see_token_id(&who(Role::Assessor, None, vec![]), "other"));
+    }
+
+    #[test]
+    fn persisted_only_roles_are_bound_to_the_list() {
+        assert!(bound_to_persisted_operations(Role::Integration, &[Role::Integration]));
+        assert!(!bound_to_persisted_operations(Role::Admin, &[Role::Integration]));
+        assert!(!bound_to_persisted_operations(Role::Integration, &[]));
     }
 
     #[test]

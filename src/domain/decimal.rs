@@ -11,8 +11,9 @@ use crate::error::AppError;
 const MAX_DECIMAL_CHARS: usize = 30;
 
 /// An exact decimal number. Parsed only from plain text such as `"26.5"`, `"-3"` or
-/// `"100"` (no exponent, no `+`, no spaces); displayed without trailing zeros, so `"4.50"`
-/// is stored and shown as `"4.5"`.
+/// `"100"` (no exponent, no `+`, no spaces) that a 96-bit decimal holds exactly (at most
+/// 28 significant digits: `"99.999999999999999999999999999"` is refused, never rounded);
+/// displayed without trailing zeros, so `"4.50"` is stored and shown as `"4.5"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ExactDecimal(Decimal);
 
@@ -30,8 +31,22 @@ impl ExactDecimal {
         if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
             return Err(bad());
         }
-        let d = Decimal::from_str(s).map_err(|_| bad())?;
-        Ok(ExactDecimal(d.normalize()))
+        let d = ExactDecimal(Decimal::from_str(s).map_err(|_| bad())?.normalize());
+        // rust_decimal rounds what it cannot hold; a value is taken only when it is exact.
+        if d.to_string() != canonical(s) {
+            return Err(AppError::validation(format!(
+                "{s:?} has more significant digits than can be stored exactly (at most 28)"
+            )));
+        }
+        Ok(d)
+    }
+
+    /// `self + other`, or an error instead of an overflow.
+    pub fn checked_add(self, other: ExactDecimal) -> Result<ExactDecimal, AppError> {
+        self.0
+            .checked_add(other.0)
+            .map(ExactDecimal::from_decimal)
+            .ok_or_else(|| AppError::validation("the sum is too large to compute exactly"))
     }
 
     pub fn from_decimal(d: Decimal) -> ExactDecimal {
@@ -53,6 +68,31 @@ impl ExactDecimal {
     pub fn is_negative(self) -> bool {
         self.0.is_sign_negative() && !self.0.is_zero()
     }
+}
+
+/// The text of a plain decimal without redundant zeros and sign: `"-004.500"` → `"-4.5"`,
+/// `"-0.0"` → `"0"` (what [`ExactDecimal`]'s display gives for an exact value).
+fn canonical(s: &str) -> String {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let mut out = String::new();
+    if int.is_empty() && frac.is_empty() {
+        return "0".into();
+    }
+    if negative {
+        out.push('-');
+    }
+    out.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out
 }
 
 impl fmt::Display for ExactDecimal {
@@ -98,9 +138,29 @@ mod tests {
             "1,5",
             "--1",
             "1234567890123456789012345678901",
+            "99.999999999999999999999999999",
+            "0.00000000000000000000000000001",
+            "79228162514264337593543950336",
         ] {
             assert!(ExactDecimal::parse(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn keeps_every_value_it_can_hold_exactly() {
+        for ok in [
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "9.999999999999999999999999999",
+            "0.0000000000000000000000000001",
+            "007.50",
+            "-0.000",
+        ] {
+            let d = ExactDecimal::parse(ok).unwrap();
+            assert_eq!(d.to_string(), canonical(ok), "{ok}");
+        }
+        let max = ExactDecimal::parse("79228162514264337593543950335").unwrap();
+        assert!(max.checked_add(max).is_err());
     }
 
     proptest! {
@@ -114,6 +174,13 @@ mod tests {
         #[test]
         fn never_panics(s in "\\PC{0,40}") {
             let _ = ExactDecimal::parse(&s);
+        }
+
+        #[test]
+        fn what_is_accepted_is_exact(s in "-?[0-9]{1,20}(\\.[0-9]{1,12})?") {
+            if let Ok(d) = ExactDecimal::parse(&s) {
+                prop_assert_eq!(d.to_string(), canonical(&s));
+            }
         }
     }
 }

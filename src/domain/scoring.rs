@@ -73,27 +73,29 @@ impl Default for Scheme {
 }
 
 impl Scheme {
-    /// Checks the scheme is coherent: components sum to 100, thresholds ordered, shares in range.
+    /// Checks the scheme is coherent: every part within 0–100, the three parts summing to
+    /// 100, thresholds ordered, shares in range. Bounds come first, so no sum can overflow.
     pub fn validate(&self) -> Result<(), AppError> {
-        let total = self.indicator_points.inner() + self.progress_points.inner() + self.timeliness_points.inner();
-        if total != Decimal::from(100) {
-            return Err(AppError::validation(format!(
-                "indicatorPoints + progressPoints + timelinessPoints must be 100, not {}",
-                ExactDecimal::from_decimal(total)
-            )));
-        }
         for (name, v) in [
             ("indicatorPoints", self.indicator_points),
             ("progressPoints", self.progress_points),
             ("timelinessPoints", self.timeliness_points),
             ("declineDeduction", self.decline_deduction),
+            ("excellentFrom", self.excellent_from),
+            ("goodFrom", self.good_from),
+            ("passFrom", self.pass_from),
         ] {
-            if v.is_negative() {
-                return Err(AppError::validation(format!("{name} must not be negative")));
+            if v.is_negative() || v.inner() > Decimal::ONE_HUNDRED {
+                return Err(AppError::validation(format!("{name} must be between 0 and 100, not {v}")));
             }
         }
-        if self.decline_deduction.inner() > Decimal::from(100) {
-            return Err(AppError::validation("declineDeduction must be at most 100"));
+        let total =
+            self.indicator_points.checked_add(self.progress_points)?.checked_add(self.timeliness_points)?.inner();
+        if total != Decimal::from(100) {
+            return Err(AppError::validation(format!(
+                "indicatorPoints + progressPoints + timelinessPoints must be 100, not {}",
+                ExactDecimal::from_decimal(total)
+            )));
         }
         if self.in_progress_share.is_negative() || self.in_progress_share.inner() > Decimal::ONE {
             return Err(AppError::validation("inProgressShare must be between 0 and 1"));
@@ -254,9 +256,9 @@ pub fn score(
     indicators: &[IndicatorFacts],
     tasks: &[TaskFacts],
     adjustments: &[AdjustmentFacts],
-) -> Option<Outcome> {
+) -> Result<Option<Outcome>, AppError> {
     if tasks.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut lines = Vec::new();
     let (ind_points, time_points, prog_points) = if indicators.is_empty() {
@@ -264,7 +266,7 @@ pub fn score(
         (
             Decimal::ZERO,
             Decimal::ZERO,
-            scheme.indicator_points.inner() + scheme.progress_points.inner() + scheme.timeliness_points.inner(),
+            scheme.indicator_points.checked_add(scheme.progress_points)?.checked_add(scheme.timeliness_points)?.inner(),
         )
     } else {
         (scheme.indicator_points.inner(), scheme.timeliness_points.inner(), scheme.progress_points.inner())
@@ -316,11 +318,11 @@ pub fn score(
             adj.reason.clone(),
         ));
     }
-    let sum: Decimal = lines.iter().map(|l| l.points_given.inner()).sum();
+    let sum = points_given(&lines)?;
     if sum.is_sign_negative() && !sum.is_zero() {
         lines.push(line(Component::ScoreFloor, String::new(), Decimal::ZERO, -sum, "a score is never below 0".into()));
     }
-    let score: Decimal = lines.iter().map(|l| l.points_given.inner()).sum();
+    let score = points_given(&lines)?;
     let breached: Vec<&str> = indicators.iter().filter(|f| f.occurrence_breached).map(|f| f.code.as_str()).collect();
     let vetoed = scheme.veto_on_occurrence && !breached.is_empty();
     if vetoed {
@@ -333,7 +335,16 @@ pub fn score(
         ));
     }
     let grade = if vetoed { Grade::Fail } else { scheme.grade_of(score) };
-    Some(Outcome { score: ExactDecimal::from_decimal(score), grade, vetoed, lines })
+    Ok(Some(Outcome { score: ExactDecimal::from_decimal(score), grade, vetoed, lines }))
+}
+
+/// The sum of the lines' points, or an error instead of an overflow (adjustments are
+/// bounded, so this only guards against data written around the API).
+fn points_given(lines: &[Line]) -> Result<Decimal, AppError> {
+    lines.iter().try_fold(Decimal::ZERO, |sum, l| {
+        sum.checked_add(l.points_given.inner())
+            .ok_or_else(|| AppError::validation("the points are too large to add up exactly"))
+    })
 }
 
 #[cfg(test)]
@@ -368,13 +379,13 @@ mod tests {
 
     #[test]
     fn no_tasks_no_assessment() {
-        assert!(score(&Scheme::default(), &[], &[], &[]).is_none());
+        assert!(score(&Scheme::default(), &[], &[], &[]).unwrap().is_none());
     }
 
     #[test]
     fn without_indicators_progress_carries_all_points() {
         let tasks = [TaskFacts { number: 29, status: Some(ProgressStatus::Completed), percent: None }];
-        let o = score(&Scheme::default(), &[], &tasks, &[]).unwrap();
+        let o = score(&Scheme::default(), &[], &tasks, &[]).unwrap().unwrap();
         assert_eq!(o.score.to_string(), "100");
         assert_eq!(o.grade, Grade::Excellent);
     }
@@ -391,7 +402,7 @@ mod tests {
             explanation: String::new(),
         };
         let tasks = [TaskFacts { number: 1, status: None, percent: None }];
-        let o = score(&Scheme::default(), &[facts], &tasks, &[]).unwrap();
+        let o = score(&Scheme::default(), &[facts], &tasks, &[]).unwrap().unwrap();
         assert_eq!(o.score.to_string(), "0");
         assert_eq!(o.lines.last().unwrap().component, Component::ScoreFloor);
     }

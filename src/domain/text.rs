@@ -2,6 +2,13 @@
 
 use crate::error::AppError;
 
+/// Unicode's bidirectional formatting characters: embeddings, overrides, isolates and
+/// marks. In free text they can make a note or an evidence reference display differently
+/// from its stored characters (CVE-2021-42574, "Trojan Source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 /// Trims `s` and checks it is non-empty and at most `max_chars` characters.
 pub fn bounded(field: &str, s: &str, max_chars: usize) -> Result<String, AppError> {
     let t = s.trim();
@@ -14,6 +21,11 @@ pub fn bounded(field: &str, s: &str, max_chars: usize) -> Result<String, AppErro
     }
     if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(AppError::validation(format!("{field} contains control characters")));
+    }
+    if t.chars().any(is_bidi_control) {
+        return Err(AppError::validation(format!(
+            "{field} contains bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), which can make text read differently from what it says"
+        )));
     }
     Ok(t.to_string())
 }
@@ -35,4 +47,18 @@ pub fn evidence(items: &[String], max_items: usize, max_chars: usize) -> Result<
         )));
     }
     items.iter().map(|e| bounded("evidence entry", e, max_chars)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bidirectional_controls_are_refused_and_chinese_is_not() {
+        assert!(bounded("note", "沁水县 2022 年报告", 100).is_ok());
+        for bad in ["a\u{202E}gnp.exe", "\u{2066}x\u{2069}", "x\u{200F}", "\u{061C}"] {
+            assert!(bounded("note", bad, 100).is_err(), "{bad:?}");
+        }
+        assert!(bounded("note", "a\u{0007}", 100).is_err(), "other controls too");
+    }
 }

@@ -9,6 +9,17 @@ use crate::error::AppError;
 use crate::service::catalog::PlanCatalog;
 use crate::service::Actor;
 
+/// The identity of a long-lived connection (a WebSocket), checked again while it lives.
+/// Subscriptions ask it before each event instead of trusting the identity they started with.
+pub trait LiveIdentity: Send + Sync {
+    /// The identity now: re-checked when the last check is older than `max_age`; an error
+    /// when the token is no longer valid (the connection is then closed).
+    fn current(
+        &self,
+        max_age: std::time::Duration,
+    ) -> futures_util::future::BoxFuture<'_, crate::error::AppResult<Identity>>;
+}
+
 /// The request's id (also in the `x-request-id` response header and the audit trail).
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

@@ -5,7 +5,6 @@ pub mod connection;
 pub mod context;
 pub mod error;
 pub mod input;
-pub mod limits;
 pub mod loader;
 pub mod mutation;
 pub mod object;
@@ -14,4 +13,4 @@ pub mod scalars;
 pub mod schema;
 pub mod subscription;
 
-pub use schema::{build_schema, AppSchema, LimitedSchema, SchemaData};
+pub use schema::{build_schema, AppSchema, SchemaData};

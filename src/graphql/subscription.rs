@@ -2,15 +2,15 @@
 //! progress, each delivered only to subscribers whose token may read it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_graphql::{Context, Object, Subscription};
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::{policy, Claims, Identity};
-use crate::db::Db;
-use crate::graphql::context;
+use crate::auth::policy::{self, TaskScope};
+use crate::error::AppError;
+use crate::graphql::context::{self, LiveIdentity};
 use crate::graphql::object::{IndicatorValue, TaskProgress};
 use crate::service::events::{Event, EventAction, EventHub};
 
@@ -51,30 +51,42 @@ impl TaskProgressEvent {
     }
 }
 
-/// How often a long-lived subscription re-checks that its token is still valid.
-const RECHECK: Duration = Duration::from_secs(30);
+/// How old the connection's token check may be when an event is delivered: events are
+/// checked against an identity at most this old (the connection re-checks idle sockets on
+/// its own interval).
+const EVENT_RECHECK: Duration = Duration::from_secs(1);
 
-/// The events `identity` may see, until its token expires or is revoked.
-fn visible_events<F>(ctx: &Context<'_>, keep: F) -> async_graphql::Result<impl Stream<Item = Arc<Event>> + use<F>>
+/// The events the subscriber may see now. Before each event the connection's identity is
+/// re-checked (at most [`EVENT_RECHECK`] old): a token that is no longer valid ends the
+/// stream (the transport closes the socket), and when the subscriber's scope is no longer
+/// the one it subscribed with (a group membership removed), the stream ends with an error
+/// so that the client subscribes again through the gate.
+fn visible_events<F>(
+    ctx: &Context<'_>,
+    keep: F,
+) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Arc<Event>>> + use<F>>
 where
     F: Fn(&Event) -> bool + Send + Sync + 'static,
 {
     let identity = context::identity(ctx)?.clone();
-    let claims = ctx.data_opt::<Claims>().cloned();
-    let db = context::db(ctx)?.clone();
-    let hub = ctx.data_opt::<Arc<EventHub>>().cloned().ok_or_else(|| {
-        async_graphql::Error::from(crate::error::AppError::Unexpected(anyhow::anyhow!("event hub missing")))
+    let live = ctx.data_opt::<Arc<dyn LiveIdentity>>().cloned().ok_or_else(|| {
+        async_graphql::Error::from(AppError::validation("subscriptions are served over WebSocket at /graphql"))
     })?;
-    let receiver = hub.subscribe();
+    let hub = ctx
+        .data_opt::<Arc<EventHub>>()
+        .cloned()
+        .ok_or_else(|| async_graphql::Error::from(AppError::Unexpected(anyhow::anyhow!("event hub missing"))))?;
     struct State {
         receiver: tokio::sync::broadcast::Receiver<Arc<Event>>,
-        identity: Identity,
-        claims: Option<Claims>,
-        db: Db,
-        checked: Instant,
+        scope: TaskScope,
+        live: Arc<dyn LiveIdentity>,
+        done: bool,
     }
-    let state = State { receiver, identity, claims, db, checked: Instant::now() };
+    let state = State { receiver: hub.subscribe(), scope: policy::task_scope(&identity), live, done: false };
     Ok(stream::unfold((state, keep), |(mut state, keep)| async move {
+        if state.done {
+            return None;
+        }
         loop {
             let event = match state.receiver.recv().await {
                 Ok(e) => e,
@@ -84,19 +96,16 @@ where
                 }
                 Err(RecvError::Closed) => return None,
             };
-            if state.identity.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+            let Ok(now) = state.live.current(EVENT_RECHECK).await else {
                 return None;
+            };
+            if policy::task_scope(&now) != state.scope {
+                state.done = true;
+                let e = AppError::forbidden("your access changed since you subscribed; subscribe again");
+                return Some((Err(e.into()), (state, keep)));
             }
-            if state.checked.elapsed() >= RECHECK {
-                if let Some(claims) = &state.claims {
-                    if crate::service::identity::resolve(&state.db.conn, claims).await.is_err() {
-                        return None;
-                    }
-                }
-                state.checked = Instant::now();
-            }
-            if policy::task_scope(&state.identity).covers(&event.assigned_unit_ids) && keep(&event) {
-                return Some((event, (state, keep)));
+            if state.scope.covers(&event.assigned_unit_ids) && keep(&event) {
+                return Some((Ok(event), (state, keep)));
             }
         }
     }))
@@ -109,16 +118,16 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// Values reported, verified or rejected (of one indicator, when given) on the tasks the
-    /// viewer may read. The stream ends when the token expires or is revoked.
+    /// viewer may read. The connection is closed (4403) when the token expires or is revoked.
     async fn indicator_value_changed(
         &self,
         ctx: &Context<'_>,
         indicator_code: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = IndicatorValueEvent>> {
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<IndicatorValueEvent>>> {
         let events = visible_events(ctx, move |e| {
             e.value.is_some() && indicator_code.as_ref().is_none_or(|c| e.indicator_code.as_ref() == Some(c))
         })?;
-        Ok(futures_util::StreamExt::map(events, IndicatorValueEvent))
+        Ok(futures_util::StreamExt::map(events, |e| e.map(IndicatorValueEvent)))
     }
 
     /// Task progress updates (of one task, when given) on the tasks the viewer may read.
@@ -126,12 +135,12 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         task_number: Option<i32>,
-    ) -> async_graphql::Result<impl Stream<Item = TaskProgressEvent>> {
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<TaskProgressEvent>>> {
         let task_id = match task_number {
             None => None,
             Some(n) => Some(crate::service::tasks::get_task_by_number(&context::db(ctx)?.conn, n).await?.id),
         };
         let events = visible_events(ctx, move |e| e.progress.is_some() && task_id.is_none_or(|t| e.task_id == t))?;
-        Ok(futures_util::StreamExt::map(events, TaskProgressEvent))
+        Ok(futures_util::StreamExt::map(events, |e| e.map(TaskProgressEvent)))
     }
 }

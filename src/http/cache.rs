@@ -15,8 +15,10 @@
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::OperationType;
 use lru::LruCache;
+
+use crate::gate::Admitted;
 
 /// Root fields whose answers depend only on data that every write versions.
 const CACHEABLE_ROOTS: &[&str] = &[
@@ -58,71 +60,36 @@ pub struct CacheEntry {
 /// The cache of one instance.
 pub struct ResponseCache {
     entries: Option<Mutex<LruCache<CacheKey, CacheEntry>>>,
-    /// Whether a document (by text and operation) may be cached, decided once.
-    decisions: Mutex<LruCache<(String, Option<String>), bool>>,
 }
 
-fn roots_cacheable(doc: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
-    depth < 8
-        && set.items.iter().all(|s| match &s.node {
-            Selection::Field(f) => CACHEABLE_ROOTS.contains(&f.node.name.node.as_str()),
-            Selection::InlineFragment(i) => roots_cacheable(doc, &i.node.selection_set.node, depth + 1),
-            Selection::FragmentSpread(spread) => doc
-                .fragments
-                .get(&spread.node.fragment_name.node)
-                .is_some_and(|f| roots_cacheable(doc, &f.node.selection_set.node, depth + 1)),
-        })
-}
-
-/// Whether the operation is a query reading only cacheable root fields.
-fn cacheable(query: &str, operation: Option<&str>) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
-    let op = match operation {
-        Some(name) => doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name)).map(|(_, op)| op),
-        None => {
-            let mut ops = doc.operations.iter();
-            match (ops.next(), ops.next()) {
-                (Some((_, op)), None) => Some(op),
-                _ => None,
-            }
-        }
-    };
-    op.is_some_and(|op| op.node.ty == OperationType::Query && roots_cacheable(&doc, &op.node.selection_set.node, 0))
+/// Whether an operation is a query reading only cacheable root fields (fragments
+/// expanded, as the gate found them).
+fn cacheable(kind: Option<OperationType>, root_fields: &[String]) -> bool {
+    kind == Some(OperationType::Query)
+        && !root_fields.is_empty()
+        && root_fields.iter().all(|f| CACHEABLE_ROOTS.contains(&f.as_str()))
 }
 
 impl ResponseCache {
     /// `capacity` 0 turns the cache off.
     pub fn new(capacity: usize) -> ResponseCache {
-        let decisions = NonZeroUsize::new(capacity.max(16)).unwrap_or(NonZeroUsize::MIN);
-        ResponseCache {
-            entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
-            decisions: Mutex::new(LruCache::new(decisions)),
-        }
+        ResponseCache { entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))) }
     }
 
-    /// The cache key of a request, or `None` when it must not be cached.
-    pub fn key(&self, request: &async_graphql::Request, token_id: &str, graphql_response: bool) -> Option<CacheKey> {
+    /// The cache key of an admitted operation, or `None` when it must not be cached.
+    pub fn key(&self, op: &Admitted, token_id: &str, graphql_response: bool) -> Option<CacheKey> {
         self.entries.as_ref()?;
-        let decision_key = (request.query.clone(), request.operation_name.clone());
-        let known = self.decisions.lock().ok()?.get(&decision_key).copied();
-        let ok = match known {
-            Some(ok) => ok,
-            None => {
-                let ok = cacheable(&request.query, request.operation_name.as_deref());
-                self.decisions.lock().ok()?.put(decision_key, ok);
-                ok
-            }
-        };
-        if !ok || !request.extensions.is_empty() && !request.extensions.contains_key("persistedQuery") {
+        if !cacheable(op.kind, &op.root_fields) {
+            return None;
+        }
+        if op.request.extensions.keys().any(|k| k != "persistedQuery") {
             return None;
         }
         Some(CacheKey {
             token_id: token_id.to_string(),
-            query: request.query.clone(),
-            operation: request.operation_name.clone(),
-            variables: serde_json::to_string(&request.variables).ok()?,
+            query: op.query.clone(),
+            operation: op.operation_name.clone(),
+            variables: serde_json::to_string(&op.variables).ok()?,
             graphql_response,
         })
     }
@@ -154,18 +121,34 @@ impl ResponseCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::document::{check, DocumentLimits};
+
+    fn decide(query: &str, operation: Option<&str>) -> bool {
+        let limits = DocumentLimits {
+            max_tokens: 5000,
+            max_nesting: 40,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_fields: 20_000,
+            introspection: true,
+        };
+        match check(query, operation, &limits) {
+            Ok(c) => cacheable(c.kind, &c.root_fields),
+            Err(_) => false,
+        }
+    }
 
     #[test]
     fn only_data_queries_are_cacheable() {
-        assert!(cacheable("{ tasks { totalCount } plan { title } }", None));
-        assert!(cacheable("query A { me { role } } query B { auditEvents { totalCount } }", Some("A")));
-        assert!(!cacheable("query A { me { role } } query B { auditEvents { totalCount } }", Some("B")));
-        assert!(!cacheable("query A { me { role } } query B { tasks { totalCount } }", None));
-        assert!(!cacheable("{ assessment(unitCode: \"x\", year: 2022) { score } }", None));
-        assert!(!cacheable("{ changes { edges { cursor } } }", None));
-        assert!(!cacheable("mutation { revokeToken(input: { tokenId: \"x\" }) { newlyRevoked } }", None));
-        assert!(!cacheable("{ ... F } fragment F on QueryRoot { auditEvents { totalCount } }", None));
-        assert!(cacheable("{ ... F } fragment F on QueryRoot { tasks { totalCount } }", None));
-        assert!(!cacheable("{ tasks { ", None));
+        assert!(decide("{ tasks { totalCount } plan { title } }", None));
+        assert!(decide("query A { me { role } } query B { auditEvents { totalCount } }", Some("A")));
+        assert!(!decide("query A { me { role } } query B { auditEvents { totalCount } }", Some("B")));
+        assert!(!decide("query A { me { role } } query B { tasks { totalCount } }", None));
+        assert!(!decide("{ assessment(unitCode: \"x\", year: 2022) { score } }", None));
+        assert!(!decide("{ changes { edges { cursor } } }", None));
+        assert!(!decide("mutation { revokeToken(input: { tokenId: \"x\" }) { newlyRevoked } }", None));
+        assert!(!decide("{ ... F } fragment F on QueryRoot { auditEvents { totalCount } }", None));
+        assert!(decide("{ ... F } fragment F on QueryRoot { tasks { totalCount } }", None));
+        assert!(!decide("{ tasks { ", None));
     }
 }

@@ -11,12 +11,11 @@ use std::collections::HashMap;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use crate::auth::policy;
 use crate::domain::Period;
 use crate::error::{AppError, AppResult};
-use crate::http::{authn, AppState};
+use crate::http::{authn, refusal, AppState};
 use crate::service::export::{self, FileFormat};
 
 /// What a download holds.
@@ -54,51 +53,17 @@ fn required<'a>(params: &'a HashMap<String, String>, name: &str, example: &str) 
         .ok_or_else(|| AppError::validation(format!("the `{name}` parameter is required (e.g. {name}={example})")))
 }
 
-fn status_of(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Validation(_) | AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// A refused download: `{"errors":[{"message":…,"extensions":{"code":…}}]}`.
-fn refuse(e: AppError) -> HttpResponse {
-    e.log();
-    let mut extensions = json!({ "code": e.code() });
-    let mut builder = HttpResponse::build(status_of(&e));
-    builder.insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"));
-    match &e {
-        AppError::Unauthenticated(_) => {
-            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ecoplan\", error=\"invalid_token\""));
-        }
-        AppError::RateLimited { retry_after, .. } => {
-            let secs = retry_after.as_secs().max(1);
-            extensions["retryAfter"] = json!(secs);
-            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
-        }
-        _ => {}
-    }
-    builder.body(json!({ "errors": [{ "message": e.to_string(), "extensions": extensions }] }).to_string())
-}
-
 /// GET /export/{file}.
 pub async fn download(req: HttpRequest, file: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     match export_file(&req, &file, &state).await {
         Ok(resp) => resp,
-        Err(e) => refuse(e),
+        Err(e) => refusal::refuse(e),
     }
 }
 
 async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResult<HttpResponse> {
     // Unauthenticated and over-limit callers learn nothing, not even which names exist.
-    let claims = authn::admit(req, state).await?;
-    let identity = authn::resolve(state, &claims).await?.identity;
+    let identity = state.gate.authenticate(authn::bearer_token(req), req.peer_addr().map(|a| a.ip())).await?.identity;
     let (what, format) = parse_file_name(file)?;
     let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map_err(|_| AppError::validation("malformed query string"))?
@@ -129,10 +94,10 @@ async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResu
 
 /// Any other method on /export/….
 pub async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed()
-        .insert_header((header::ALLOW, "GET"))
-        .insert_header((header::CONTENT_TYPE, "application/json; charset=utf-8"))
-        .body(r#"{"errors":[{"message":"exports are read with GET","extensions":{"code":"BAD_USER_INPUT"}}]}"#)
+    let mut resp =
+        refusal::refuse_with_status(AppError::validation("exports are read with GET"), StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET"));
+    resp
 }
 
 #[cfg(test)]

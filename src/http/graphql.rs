@@ -8,20 +8,19 @@
 //!   request that fails to parse or validate is 400) and `application/json` otherwise (200).
 //! - Every request needs a valid bearer token (401 otherwise); GraphiQL is served to
 //!   browsers in development.
+//! - Everything else — the token check, rate limits, the allow-list and the document
+//!   limits — is the gate's ([`crate::gate`]), the same for the WebSocket transport.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql::Executor;
 use futures_util::StreamExt;
 
-use crate::auth::Claims;
 use crate::error::AppError;
-use crate::graphql::context::RequestId;
-use crate::graphql::{error as gql_error, loader};
-use crate::http::{authn, metrics, request_id, AppState};
+use crate::gate::{self, Caller, RawOperation, Refused};
+use crate::http::{authn, metrics, refusal, request_id, AppState};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -76,50 +75,11 @@ fn negotiate(req: &HttpRequest) -> Option<ResponseType> {
     best.map(|(t, _)| t)
 }
 
-fn status_of(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Validation(_) | AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// The body of a response that executed nothing: `errors` (and `extensions`), no `data`.
-fn errors_only_body(resp: &async_graphql::Response) -> Vec<u8> {
-    let mut body = serde_json::Map::new();
-    body.insert("errors".into(), serde_json::to_value(&resp.errors).unwrap_or_default());
-    if !resp.extensions.is_empty() {
-        body.insert("extensions".into(), serde_json::to_value(&resp.extensions).unwrap_or_default());
-    }
-    serde_json::to_vec(&body).unwrap_or_default()
-}
-
-/// A request refused before execution, as a GraphQL error body.
-fn refuse(e: AppError, status: Option<StatusCode>, rt: ResponseType) -> HttpResponse {
-    let status = status.unwrap_or_else(|| status_of(&e));
-    let mut builder = HttpResponse::build(status);
-    builder.insert_header((header::CONTENT_TYPE, rt.mime()));
-    match &e {
-        AppError::Unauthenticated(_) => {
-            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ecoplan\", error=\"invalid_token\""));
-        }
-        AppError::RateLimited { retry_after, .. } => {
-            builder.insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
-        }
-        _ => {}
-    }
-    builder.body(errors_only_body(&gql_error::error_response(e)))
-}
-
 fn not_acceptable() -> HttpResponse {
-    HttpResponse::NotAcceptable()
-        .insert_header((header::CONTENT_TYPE, ResponseType::Json.mime()))
-        .body(r#"{"errors":[{"message":"Accept must allow application/graphql-response+json or application/json","extensions":{"code":"BAD_USER_INPUT"}}]}"#)
+    refusal::refuse_with_status(
+        AppError::validation("Accept must allow application/graphql-response+json or application/json"),
+        StatusCode::NOT_ACCEPTABLE,
+    )
 }
 
 /// Whether the body's media type is JSON (`application/json`, any charset parameter utf-8).
@@ -140,71 +100,123 @@ fn is_json_content_type(req: &HttpRequest) -> bool {
     })
 }
 
-/// Reads the body, refusing it as soon as it exceeds `limit` bytes.
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, HttpResponse> {
+/// Reads the body, refusing it as soon as it exceeds `limit` bytes (413) or when it has not
+/// arrived within the configured time (408: a body trickled a byte a second holds nothing).
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<web::BytesMut, HttpResponse> {
     let too_large = || {
-        HttpResponse::PayloadTooLarge()
-            .insert_header((header::CONTENT_TYPE, ResponseType::Json.mime()))
-            .insert_header((header::CONNECTION, "close"))
-            .body(format!(
-                r#"{{"errors":[{{"message":"the request body exceeds {limit} bytes","extensions":{{"code":"LIMIT_EXCEEDED"}}}}]}}"#
-            ))
+        let mut resp = refusal::refuse_with_status(
+            AppError::LimitExceeded(format!("the request body exceeds {limit} bytes")),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        );
+        resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        resp
     };
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| HttpResponse::BadRequest().finish())?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+    let read = async {
+        let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| HttpResponse::BadRequest().finish())?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok(body)
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(result) => result,
+        Err(_) => {
+            let mut resp = refusal::refuse_with_status(
+                AppError::LimitExceeded(format!("the request body did not arrive within {} ms", timeout.as_millis())),
+                StatusCode::REQUEST_TIMEOUT,
+            );
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(resp)
+        }
     }
-    Ok(body)
 }
 
-/// Authenticates, executes and answers.
+/// A refusal by the gate, answered as GraphQL-over-HTTP says: a refused document like a
+/// validation error (400 under `application/graphql-response+json`, 200 under
+/// `application/json`); a refused caller by the error's status, except the standard
+/// `PersistedQueryNotFound`, which Apollo's clients read from a 200 body.
+fn refuse_operation(refused: Refused, rt: ResponseType) -> HttpResponse {
+    let status = if refused.of_document {
+        Some(if rt == ResponseType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK })
+    } else if matches!(refused.error, AppError::NotFound(_)) {
+        Some(StatusCode::OK)
+    } else {
+        None
+    };
+    refusal::refuse_as(refused, status, rt.mime())
+}
+
+/// How an operation came over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Post,
+    Get,
+}
+
+/// Admits, executes and answers one operation of an authenticated caller.
 async fn execute(
     req: &HttpRequest,
     state: &AppState,
-    claims: Claims,
-    request: async_graphql::Request,
+    caller: Caller,
+    operation: RawOperation,
+    method: Method,
     rt: ResponseType,
 ) -> HttpResponse {
     let started = std::time::Instant::now();
-    let resolved = match authn::resolve(state, &claims).await {
-        Ok(resolved) => resolved,
-        Err(e) => return refuse(e, None, rt),
+    let label = operation.operation_name.clone();
+    let admitted = match state.gate.admit(&caller, operation, &request_id::of(req)) {
+        Ok(a) => a,
+        Err(refused) => {
+            metrics::record_graphql(label.as_deref(), refused.error.code(), started.elapsed());
+            return refuse_operation(refused, rt);
+        }
     };
-    let operation = request.operation_name.clone();
-    let cache_key = state.cache.key(&request, &claims.jti, rt == ResponseType::GraphqlResponse);
-    if let Some(body) = cache_key.as_ref().and_then(|k| state.cache.get(k, resolved.data_version)) {
-        metrics::record_graphql(operation.as_deref(), "ok", started.elapsed());
+    if admitted.kind == Some(OperationType::Subscription) && method == Method::Post {
+        return refuse_operation(
+            Refused::of_document(AppError::validation(
+                "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql",
+            )),
+            rt,
+        );
+    }
+    // Mutations only over POST: a GET must never change anything (CSRF, caches, prefetch).
+    if method == Method::Get && matches!(admitted.kind, Some(OperationType::Mutation | OperationType::Subscription)) {
+        let mut resp = refusal::refuse_as(
+            AppError::validation("mutations are accepted only with POST").into(),
+            Some(StatusCode::METHOD_NOT_ALLOWED),
+            rt.mime(),
+        );
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    let cache_key = state.cache.key(&admitted, &caller.claims.jti, rt == ResponseType::GraphqlResponse);
+    if let Some(body) = cache_key.as_ref().and_then(|k| state.cache.get(k, caller.data_version)) {
+        metrics::record_graphql(label.as_deref(), "ok", started.elapsed());
         metrics::record_cache(true);
         return HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body);
     }
-    let identity = resolved.identity;
-    let request_id = request_id::of(req);
-    let request = loader::register(request, &state.db, &identity).data(identity).data(RequestId(request_id));
-    let mut response = state.schema.execute(request).await;
-    gql_error::ensure_codes(&mut response);
-    let outcome = response
-        .errors
-        .first()
-        .and_then(|e| e.extensions.as_ref())
-        .and_then(|x| x.get("code"))
-        .map(|c| c.to_string().trim_matches('"').to_string())
-        .unwrap_or_else(|| "ok".into());
-    metrics::record_graphql(operation.as_deref(), &outcome, started.elapsed());
-    if gql_error::is_request_error(&response) {
+    let response = gate::execute(&state.schema, admitted.request).await;
+    metrics::record_graphql(label.as_deref(), &gate::outcome(&response), started.elapsed());
+    if gate::is_request_error(&response) {
         // Nothing was executed: the body has no `data` entry (GraphQL-over-HTTP).
         let status = if rt == ResponseType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
         return HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, rt.mime()))
-            .body(errors_only_body(&response));
+            .body(refusal::errors_only_body(&response));
     }
     match serde_json::to_vec(&response) {
         Ok(body) => {
@@ -212,13 +224,18 @@ async fn execute(
             if let Some(key) = cache_key {
                 metrics::record_cache(false);
                 if response.errors.is_empty() {
-                    state.cache.put(key, resolved.data_version, body.clone());
+                    state.cache.put(key, caller.data_version, body.clone());
                 }
             }
             HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body)
         }
-        Err(e) => refuse(AppError::Unexpected(e.into()), None, rt),
+        Err(e) => refusal::refuse_as(AppError::Unexpected(e.into()).into(), None, rt.mime()),
     }
+}
+
+/// The caller of an HTTP request, checked by the gate before anything else is read.
+async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, AppError> {
+    state.gate.authenticate(authn::bearer_token(req), req.peer_addr().map(|a| a.ip())).await
 }
 
 /// POST /graphql.
@@ -227,65 +244,36 @@ pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppS
         return not_acceptable();
     };
     if !is_json_content_type(&req) {
-        return refuse(
-            AppError::validation("the request body must be application/json"),
+        return refusal::refuse_as(
+            AppError::validation("the request body must be application/json").into(),
             Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-            rt,
+            rt.mime(),
         );
     }
     // Refuse unauthenticated and over-limit callers before reading their body.
-    let claims = match authn::admit(&req, &state).await {
+    let caller = match authenticate(&req, &state).await {
         Ok(c) => c,
-        Err(e) => return refuse(e, None, rt),
+        Err(e) => return refusal::refuse_as(e.into(), None, rt.mime()),
     };
-    let body = match read_body(&req, payload, state.settings.max_body_bytes).await {
+    let body = match read_body(&req, payload, state.settings.max_body_bytes, state.settings.body_timeout()).await {
         Ok(body) => body,
         Err(resp) => return resp,
     };
-    let value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(_) => return refuse(AppError::validation("the request body is not valid JSON"), None, rt),
+    let operation = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value) => RawOperation::from_json(value),
+        Err(_) => Err(AppError::validation("the request body is not valid JSON")),
     };
-    if value.is_array() {
-        return refuse(
-            AppError::validation("batched requests are not supported; send one operation per request"),
-            None,
-            rt,
-        );
+    match operation {
+        Ok(operation) => execute(&req, &state, caller, operation, Method::Post, rt).await,
+        Err(e) => refusal::refuse_as(e.into(), None, rt.mime()),
     }
-    let persisted = value.pointer("/extensions/persistedQuery/sha256Hash").is_some_and(serde_json::Value::is_string);
-    let has_query = value.get("query").is_some_and(serde_json::Value::is_string);
-    let persisted_only = persisted && value.get("query").is_none_or(serde_json::Value::is_null);
-    if !(has_query || persisted_only) {
-        return refuse(AppError::validation("the request needs a `query` string"), None, rt);
-    }
-    let mut request: async_graphql::Request = match serde_json::from_value(value) {
-        Ok(r) => r,
-        Err(e) => {
-            return refuse(AppError::validation(format!("the request body is not a GraphQL request: {e}")), None, rt)
-        }
-    };
-    if let Err(e) = state.persisted.apply(&mut request, claims.role) {
-        return refuse_persisted(e, rt);
-    }
-    execute(&req, &state, claims, request, rt).await
-}
-
-/// Persisted-operation refusals: PersistedQueryNotFound is answered with 200, as clients
-/// of Apollo's protocol expect to read it from the body.
-fn refuse_persisted(e: AppError, rt: ResponseType) -> HttpResponse {
-    let status = match &e {
-        AppError::NotFound(_) => Some(StatusCode::OK),
-        _ => None,
-    };
-    refuse(e, status, rt)
 }
 
 /// GET /graphql: queries from the URL; GraphiQL for a browser in development.
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let params = match web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string()) {
         Ok(p) => p.into_inner(),
-        Err(_) => return refuse(AppError::validation("malformed query string"), None, ResponseType::Json),
+        Err(_) => return refusal::refuse(AppError::validation("malformed query string")),
     };
     let wants_html =
         req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
@@ -296,72 +284,46 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();
     };
-    let claims = match authn::admit(&req, &state).await {
+    let caller = match authenticate(&req, &state).await {
         Ok(c) => c,
-        Err(e) => return refuse(e, None, rt),
+        Err(e) => return refusal::refuse_as(e.into(), None, rt.mime()),
     };
-    let extensions = match params.get("extensions").filter(|v| !v.is_empty()) {
-        None => None,
-        Some(ext) => match serde_json::from_str::<serde_json::Value>(ext) {
-            Ok(v @ serde_json::Value::Object(_)) => Some(v),
-            _ => return refuse(AppError::validation("`extensions` must be a JSON object"), None, rt),
-        },
-    };
-    let persisted = extensions.as_ref().is_some_and(|e| e.pointer("/persistedQuery/sha256Hash").is_some());
-    let query = match params.get("query") {
-        Some(q) => q.clone(),
-        None if persisted => String::new(),
-        None => return refuse(AppError::validation("the `query` parameter is required"), None, rt),
-    };
-    let mut request = async_graphql::Request::new(query);
-    if let Some(serde_json::Value::Object(ext)) = extensions {
-        for (k, v) in ext {
-            if let Ok(v) = async_graphql::Value::from_json(v) {
-                request.extensions.insert(k, v);
-            }
-        }
+    match operation_from_params(&params) {
+        Ok(operation) => execute(&req, &state, caller, operation, Method::Get, rt).await,
+        Err(e) => refusal::refuse_as(e.into(), None, rt.mime()),
     }
-    if let Err(e) = state.persisted.apply(&mut request, claims.role) {
-        return refuse_persisted(e, rt);
-    }
-    let query = request.query.clone();
-    if let Some(name) = params.get("operationName").filter(|n| !n.is_empty()) {
-        request = request.operation_name(name.clone());
-    }
-    if let Some(vars) = params.get("variables").filter(|v| !v.is_empty()) {
-        match serde_json::from_str::<serde_json::Value>(vars) {
-            Ok(v @ serde_json::Value::Object(_)) => {
-                request = request.variables(async_graphql::Variables::from_json(v));
-            }
-            _ => return refuse(AppError::validation("`variables` must be a JSON object"), None, rt),
-        }
-    }
-    // Mutations only over POST: a GET must never change anything (CSRF, caches, prefetch).
-    if let Ok(doc) = async_graphql::parser::parse_query(&query) {
-        let op_type = match request.operation_name.as_deref() {
-            Some(name) => {
-                doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name)).map(|(_, op)| op.node.ty)
-            }
-            None => doc.operations.iter().next().map(|(_, op)| op.node.ty),
-        };
-        if matches!(op_type, Some(OperationType::Mutation | OperationType::Subscription)) {
-            return method_not_allowed_for_mutation(rt);
-        }
-    }
-    execute(&req, &state, claims, request, rt).await
 }
 
-fn method_not_allowed_for_mutation(rt: ResponseType) -> HttpResponse {
-    let mut resp =
-        refuse(AppError::validation("mutations are accepted only with POST"), Some(StatusCode::METHOD_NOT_ALLOWED), rt);
-    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
-    resp
+/// The operation of a GET: `query`, `operationName`, and `variables` / `extensions` as
+/// JSON objects in the URL.
+fn operation_from_params(params: &std::collections::HashMap<String, String>) -> Result<RawOperation, AppError> {
+    let object = |name: &str| -> Result<serde_json::Value, AppError> {
+        match params.get(name).filter(|v| !v.is_empty()) {
+            None => Ok(serde_json::Value::Null),
+            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+                _ => Err(AppError::validation(format!("`{name}` must be a JSON object"))),
+            },
+        }
+    };
+    let mut body = serde_json::Map::new();
+    if let Some(q) = params.get("query") {
+        body.insert("query".into(), serde_json::Value::String(q.clone()));
+    }
+    if let Some(name) = params.get("operationName") {
+        body.insert("operationName".into(), serde_json::Value::String(name.clone()));
+    }
+    body.insert("variables".into(), object("variables")?);
+    body.insert("extensions".into(), object("extensions")?);
+    RawOperation::from_json(serde_json::Value::Object(body)).map_err(|e| match e {
+        AppError::Validation(m) if m.contains("`query`") => AppError::validation("the `query` parameter is required"),
+        other => other,
+    })
 }
 
 /// Any other method on /graphql.
 pub async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed()
-        .insert_header((header::ALLOW, "GET, POST"))
-        .insert_header((header::CONTENT_TYPE, ResponseType::Json.mime()))
-        .body(r#"{"errors":[{"message":"use GET or POST","extensions":{"code":"BAD_USER_INPUT"}}]}"#)
+    let mut resp = refusal::refuse_with_status(AppError::validation("use GET or POST"), StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    resp
 }

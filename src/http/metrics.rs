@@ -12,7 +12,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::auth::policy;
 use crate::db::Db;
-use crate::http::{authn, AppState};
+use crate::error::AppError;
+use crate::http::{authn, refusal, AppState};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -63,9 +64,28 @@ pub fn record_cache(hit: bool) {
     metrics::counter!("ecoplan_response_cache_total", "result" => if hit { "hit" } else { "miss" }).increment(1);
 }
 
-/// Counts an HTTP request by route pattern and status.
-pub fn record_http(route: &str, method: &str, status: u16, elapsed: Duration) {
-    let labels = [("route", route.to_string()), ("method", method.to_string()), ("status", status.to_string())];
+/// The method label: the standard methods by name, anything else `other` (a client making
+/// up methods must not create a series per name).
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// Counts an HTTP request by route pattern, method and status.
+pub fn record_http(route: &str, method: &actix_web::http::Method, status: u16, elapsed: Duration) {
+    let labels =
+        [("route", route.to_string()), ("method", method_label(method).to_string()), ("status", status.to_string())];
     metrics::counter!("ecoplan_http_requests_total", &labels).increment(1);
     metrics::histogram!("ecoplan_http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
 }
@@ -90,14 +110,15 @@ fn record_pool(db: &Db) {
 /// GET /metrics.
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if !state.settings.metrics_public {
-        let allowed = match authn::admit(&req, &state).await {
-            Ok(claims) => policy::may_read_metrics(claims.role),
-            Err(_) => false,
-        };
-        if !allowed {
-            return HttpResponse::Unauthorized()
-                .insert_header(("www-authenticate", "Bearer realm=\"ecoplan\""))
-                .body("metrics need an ADMIN or INTEGRATION token\n");
+        // The gate's token check, revocation included.
+        match state.gate.authenticate(authn::bearer_token(&req), req.peer_addr().map(|a| a.ip())).await {
+            Ok(caller) if policy::may_read_metrics(caller.identity.role) => {}
+            Err(e @ (AppError::RateLimited { .. } | AppError::Unavailable(_) | AppError::Unexpected(_))) => {
+                return refusal::refuse(e);
+            }
+            _ => {
+                return refusal::refuse(AppError::Unauthenticated("metrics need an ADMIN or INTEGRATION token".into()))
+            }
         }
     }
     record_pool(&state.db);

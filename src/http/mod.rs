@@ -6,36 +6,34 @@ pub mod export;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
-pub mod persisted;
-pub mod rate_limit;
+pub mod refusal;
 pub mod request_id;
-pub mod subscription;
+pub mod websocket;
 
 use std::sync::Arc;
 
 use actix_web::{guard, web};
+use tokio_util::sync::CancellationToken;
 
-use crate::auth::TokenService;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::graphql::LimitedSchema;
+use crate::gate::Gate;
+use crate::graphql::AppSchema;
 use crate::service::catalog::PlanCatalog;
 
 /// Everything a handler needs, shared by all workers.
 pub struct AppState {
-    pub schema: LimitedSchema,
-    pub tokens: Arc<TokenService>,
+    pub schema: AppSchema,
+    /// The checks every operation passes, on every transport.
+    pub gate: Arc<Gate>,
     pub db: Db,
     pub settings: Arc<Settings>,
-    pub rate_limits: Arc<rate_limit::RateLimits>,
     /// The plan's fixed structure, loaded at start.
     pub catalog: Arc<PlanCatalog>,
-    /// Reloads signing keys after a rotation elsewhere.
-    pub key_refresher: Arc<crate::auth::keys::KeyRefresher>,
     /// Recent query responses, valid while the data version stands.
     pub cache: Arc<cache::ResponseCache>,
-    /// The allow-list of persisted operations.
-    pub persisted: Arc<persisted::PersistedOperations>,
+    /// Cancelled when the server begins to stop: open WebSockets close with 1001.
+    pub shutdown: CancellationToken,
 }
 
 /// Cross-origin access for the configured origins only (none by default): a browser on
@@ -66,7 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/livez", web::get().to(health::livez)).route("/readyz", web::get().to(health::readyz)).service(
         web::resource("/graphql")
             .route(web::post().to(graphql::post))
-            .route(web::get().guard(guard::Header("upgrade", "websocket")).to(subscription::websocket))
+            .route(web::get().guard(guard::fn_guard(websocket::is_upgrade)).to(websocket::websocket))
             .route(web::get().to(graphql::get))
             .default_service(web::to(graphql::method_not_allowed)),
     );

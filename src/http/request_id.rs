@@ -33,7 +33,7 @@ pub async fn middleware(
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = std::time::Instant::now();
     let route = req.match_pattern().unwrap_or_else(|| "other".into());
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
     crate::http::metrics::record_http(&route, &method, status.as_u16(), started.elapsed());

@@ -306,7 +306,7 @@ impl YearData {
             });
         }
         adjustments.extend(extra.cloned());
-        Ok(scoring::score(scheme, &ind_facts, &task_facts, &adjustments))
+        scoring::score(scheme, &ind_facts, &task_facts, &adjustments)
     }
 }
 
@@ -509,6 +509,9 @@ pub async fn adjust(
     let reason = text::bounded("reason", reason, 2000)?;
     if points == ExactDecimal::zero() {
         return Err(AppError::validation("an adjustment of 0 points changes nothing"));
+    }
+    if points.inner().abs() > rust_decimal::Decimal::ONE_HUNDRED {
+        return Err(AppError::validation(format!("an adjustment is between -100 and 100 points, not {points}")));
     }
     if unit.is_group {
         return Err(AppError::validation(format!("{} is a group; its members are assessed", unit.code)));

@@ -10,6 +10,17 @@ fn revoked_count(jti: &str) -> SelectStatement {
     Query::select().expr(Expr::cust("COUNT(*)")).from("revoked_token").and_where(Expr::col("jti").eq(jti)).to_owned()
 }
 
+/// Whether the key that signed the token has been retired (through any instance or the
+/// CLI): checked with the revocation, so a retirement takes effect at the next request.
+fn retired_count(kid: &str) -> SelectStatement {
+    Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from("signing_key")
+        .and_where(Expr::col("kid").eq(kid))
+        .and_where(Expr::col("retired_at").is_not_null())
+        .to_owned()
+}
+
 /// The data version, read in the same statement (see `Db`'s write transactions).
 const DATA_VERSION: &str = "(SELECT version FROM data_version WHERE id = 1)";
 
@@ -21,13 +32,14 @@ pub struct Resolved {
     pub data_version: i64,
 }
 
-/// Checks revocation and, for a department, loads its unit and groups (and reads the data
-/// version): one statement.
+/// Checks revocation and key retirement and, for a department, loads its unit and groups
+/// (and reads the data version): one statement.
 ///
 /// Revocation is read from the database on every request, so a token revoked through any
 /// instance (or the CLI) is refused by every instance at once.
 pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Resolved> {
     let revoked_unit = || AppError::Unauthenticated("invalid token: revoked".into());
+    let retired_key = || AppError::Unauthenticated("invalid token: its signing key was retired".into());
     let mut identity = Identity {
         subject: claims.sub.clone(),
         role: claims.role,
@@ -43,6 +55,7 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
                 .expr_as(Expr::col(("u", "is_group")), "is_group")
                 .expr_as(Expr::col(("gm", "group_unit_id")), "group_id")
                 .expr_as(Expr::from(revoked_count(&claims.jti)), "revoked")
+                .expr_as(Expr::from(retired_count(&claims.kid)), "retired")
                 .expr_as(Expr::cust(DATA_VERSION), "data_version")
                 .from_as("unit", "u")
                 .join_as(
@@ -60,6 +73,9 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
             if first.try_get::<i64>("", "revoked")? > 0 {
                 return Err(revoked_unit());
             }
+            if first.try_get::<i64>("", "retired")? > 0 {
+                return Err(retired_key());
+            }
             if first.try_get::<bool>("", "is_group")? {
                 return Err(AppError::Unauthenticated(
                     "invalid token: a group cannot hold a token; its member units do".into(),
@@ -75,10 +91,17 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
             Ok(Resolved { identity, data_version })
         }
         _ => {
-            let stmt = revoked_count(&claims.jti).expr_as(Expr::cust(DATA_VERSION), "data_version").to_owned();
+            let stmt = Query::select()
+                .expr_as(Expr::from(revoked_count(&claims.jti)), "revoked")
+                .expr_as(Expr::from(retired_count(&claims.kid)), "retired")
+                .expr_as(Expr::cust(DATA_VERSION), "data_version")
+                .to_owned();
             let row = db.query_one(&stmt).await?.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no row")))?;
-            if row.try_get_by_index::<i64>(0)? > 0 {
+            if row.try_get::<i64>("", "revoked")? > 0 {
                 return Err(revoked_unit());
+            }
+            if row.try_get::<i64>("", "retired")? > 0 {
+                return Err(retired_key());
             }
             let data_version = row.try_get::<i64>("", "data_version")?;
             Ok(Resolved { identity, data_version })

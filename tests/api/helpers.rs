@@ -27,7 +27,7 @@ pub struct TestApp {
     pub tokens: Arc<TokenService>,
     pub settings: Settings,
     pub database_url: String,
-    pub handle: actix_web::dev::ServerHandle,
+    pub handle: ecoplan::startup::AppHandle,
     _sqlite_file: Option<TempFile>,
 }
 

@@ -15,7 +15,7 @@ fn manifest(entries: &[(&str, &str)]) -> TempFile {
 
 #[tokio::test]
 async fn persisted_operations_by_hash_and_integration_tokens_bound_to_them() {
-    let hash = ecoplan::http::persisted::hash(OPERATION);
+    let hash = ecoplan::gate::persisted::hash(OPERATION);
     let file = manifest(&[(&hash, OPERATION)]);
     let path = file.0.display().to_string();
     let app = spawn_app_with(|s| {

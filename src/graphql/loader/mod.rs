@@ -16,7 +16,6 @@ mod unit_members;
 mod unit_tasks;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache};
-use async_graphql::Request;
 
 pub use assignments::AssignmentsOfTask;
 pub use by_id::{ProgressById, SuperiorTargetById, ValueById};
@@ -57,29 +56,29 @@ where
     DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default())
 }
 
-/// Adds every loader to a request.
-pub fn register(mut request: Request, db: &Db, identity: &Identity) -> Request {
-    register_into(&mut request.data, db, identity);
-    request
-}
-
-/// Adds every loader to context data (a request's, or a subscription connection's).
-pub fn register_into(data: &mut async_graphql::Data, db: &Db, identity: &Identity) {
+/// Adds every loader to an operation's data, fresh for that operation. `caching` off (a
+/// subscription, which lives for many events) makes each load read the database again, so
+/// no event is resolved from rows an earlier one loaded.
+pub fn register_into(data: &mut async_graphql::Data, db: &Db, identity: &Identity, caching: bool) {
+    fn add<T: Send + Sync + 'static>(data: &mut async_graphql::Data, l: Loader<T>, caching: bool) {
+        l.enable_all_cache(caching);
+        data.insert(l);
+    }
     let scope = policy::task_scope(identity);
-    data.insert(loader(AssignmentsOfTask { db: db.clone() }));
-    data.insert(loader(IndicatorsOfTask { db: db.clone() }));
-    data.insert(loader(TaskById { db: db.clone() }));
-    data.insert(loader(UnitById { db: db.clone() }));
-    data.insert(loader(MembersOfGroup { db: db.clone() }));
-    data.insert(loader(GroupsOfUnit { db: db.clone() }));
-    data.insert(loader(TasksOfUnit { db: db.clone(), scope: scope.clone() }));
-    data.insert(loader(TasksOfSection { db: db.clone(), scope }));
-    data.insert(loader(IndicatorById { db: db.clone() }));
-    data.insert(loader(CurrentValues { db: db.clone() }));
-    data.insert(loader(LatestProgress { db: db.clone() }));
-    data.insert(loader(ValueById { db: db.clone() }));
-    data.insert(loader(ProgressById { db: db.clone() }));
-    data.insert(loader(SuperiorTargetById { db: db.clone() }));
+    add(data, loader(AssignmentsOfTask { db: db.clone() }), caching);
+    add(data, loader(IndicatorsOfTask { db: db.clone() }), caching);
+    add(data, loader(TaskById { db: db.clone() }), caching);
+    add(data, loader(UnitById { db: db.clone() }), caching);
+    add(data, loader(MembersOfGroup { db: db.clone() }), caching);
+    add(data, loader(GroupsOfUnit { db: db.clone() }), caching);
+    add(data, loader(TasksOfUnit { db: db.clone(), scope: scope.clone() }), caching);
+    add(data, loader(TasksOfSection { db: db.clone(), scope }), caching);
+    add(data, loader(IndicatorById { db: db.clone() }), caching);
+    add(data, loader(CurrentValues { db: db.clone() }), caching);
+    add(data, loader(LatestProgress { db: db.clone() }), caching);
+    add(data, loader(ValueById { db: db.clone() }), caching);
+    add(data, loader(ProgressById { db: db.clone() }), caching);
+    add(data, loader(SuperiorTargetById { db: db.clone() }), caching);
 }
 
 /// The registered loader of type `T`.

@@ -1,7 +1,13 @@
 use async_graphql::{Context, Json, Object, ID};
 use entity::audit_event;
 
-use crate::auth::Role;
+use crate::auth::{policy, Role};
+use crate::graphql::context;
+
+/// `target_type` of token events, whose key is the token id.
+const TOKEN: &str = "token";
+/// What a token id not for the viewer's eyes shows.
+const HIDDEN: &str = "hidden";
 use crate::domain::plan::parse_stored;
 use crate::graphql::loader::{self, UnitById};
 use crate::graphql::object::Unit;
@@ -49,9 +55,13 @@ impl AuditEvent {
         &self.0.target_type
     }
 
-    /// Its natural key, e.g. `straw_utilization_rate/2022#2`.
-    async fn target_key(&self) -> &str {
-        &self.0.target_key
+    /// Its natural key, e.g. `straw_utilization_rate/2022#2`. For a token, its id (`jti`),
+    /// shown to administrators and to the token itself only (`hidden` otherwise).
+    async fn target_key(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        if self.0.target_type == TOKEN && !policy::may_see_token_id(context::identity(ctx)?, &self.0.target_key) {
+            return Ok(HIDDEN);
+        }
+        Ok(&self.0.target_key)
     }
 
     /// The state before the write (null for a creation).

@@ -43,19 +43,25 @@ impl IndicatorQuery {
         Ok(Some(Indicator(found)))
     }
 
-    /// One reported revision by id: NOT_FOUND if there is none, FORBIDDEN if its
-    /// indicator is not the viewer's.
+    /// One reported revision by id: NOT_FOUND if there is none or if its indicator is not
+    /// the viewer's (the two answers are the same, so ids reveal nothing).
     async fn indicator_value(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<IndicatorValue>> {
         let db = context::db(ctx)?;
-        let id = id
-            .parse::<i64>()
-            .map_err(|_| AppError::not_found(format!("no reported value has the id {:?}", id.as_str())))?;
-        let value = values::find_value(&db.conn, id).await?;
+        let absent = || AppError::not_found(format!("no reported value has the id {:?}", id.as_str()));
+        let value_id = id.parse::<i64>().map_err(|_| absent())?;
+        let value = match values::find_value(&db.conn, value_id).await {
+            Ok(v) => v,
+            Err(AppError::NotFound(_)) => return Err(absent().into()),
+            Err(e) => return Err(e.into()),
+        };
         let ind = loader::get::<IndicatorById>(ctx)?
             .load_one(value.indicator_id)
             .await?
             .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("value without indicator")))?;
-        access::ensure_task_readable(ctx, ind.indicator.task_id).await?;
+        let units = access::assigned_units(ctx, ind.indicator.task_id).await?;
+        if !policy::record_visible(context::identity(ctx)?, &units) {
+            return Err(absent().into());
+        }
         Ok(Some(IndicatorValue(value)))
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Role;
+use crate::auth::{policy, Role};
 use crate::config::Settings;
 use crate::error::AppError;
 
@@ -76,38 +76,39 @@ impl PersistedOperations {
         self.by_hash.is_empty()
     }
 
-    /// Resolves a request's persisted operation, and refuses raw documents from restricted roles.
-    pub fn apply(&self, request: &mut async_graphql::Request, role: Role) -> Result<(), AppError> {
-        let named = request
-            .extensions
+    /// The document a request runs: its own text, or the listed document its
+    /// `persistedQuery.sha256Hash` names. Raw documents from roles bound to the list are
+    /// refused (the rule is the policy's); an unknown hash is `PersistedQueryNotFound`.
+    pub fn resolve(
+        &self,
+        query: String,
+        extensions: &serde_json::Map<String, serde_json::Value>,
+        role: Role,
+    ) -> Result<String, AppError> {
+        let named = extensions
             .get("persistedQuery")
-            .and_then(|v| match v {
-                async_graphql::Value::Object(o) => o.get("sha256Hash").cloned(),
-                _ => None,
-            })
-            .and_then(|h| match h {
-                async_graphql::Value::String(s) => Some(s.to_ascii_lowercase()),
-                _ => None,
-            });
+            .and_then(|p| p.get("sha256Hash"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_ascii_lowercase);
+        let bound = policy::bound_to_persisted_operations(role, &self.restricted);
         match named {
             Some(h) => {
                 let Some(body) = self.by_hash.get(&h) else {
-                    if self.restricted.contains(&role) || request.query.is_empty() {
+                    if bound || query.is_empty() {
                         return Err(AppError::NotFound("PersistedQueryNotFound".into()));
                     }
                     // Not on the list: an unrestricted client's own document runs as usual.
-                    return Ok(());
+                    return Ok(query);
                 };
-                if !request.query.is_empty() && hash(&request.query) != h {
+                if !query.is_empty() && hash(&query) != h {
                     return Err(AppError::validation("the query does not match its sha256Hash"));
                 }
-                request.query = body.clone();
-                Ok(())
+                Ok(body.clone())
             }
-            None if self.restricted.contains(&role) => Err(AppError::forbidden(
+            None if bound => Err(AppError::forbidden(
                 "this token runs persisted operations only: send extensions.persistedQuery.sha256Hash",
             )),
-            None => Ok(()),
+            None => Ok(query),
         }
     }
 }

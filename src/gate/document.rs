@@ -1,0 +1,462 @@
+//! The document checks of the gate: a linear scan of the text before anything recursive
+//! runs, then one parse and checks over the parsed document with fragments expanded.
+//!
+//! The parser (pest) and async-graphql's validators recurse once per level of nesting and,
+//! through fragment spreads, once per path. So before parsing, [`scan`] bounds the nesting
+//! of selection sets, lists, objects and argument lists (a 4 KB document of 2,000 nested
+//! lists used to overflow a worker's stack and abort the process) and the number of
+//! lexical tokens; after parsing, [`analyze`] expands fragments once per fragment
+//! (memoized, so a "fragment bomb" of spreads costs its size, not its expansion), refuses
+//! cycles, and bounds root fields and the number of fields a document expands to.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::Pos;
+
+use crate::config::Settings;
+use crate::error::AppError;
+
+/// The bounds on a document, from the settings.
+#[derive(Debug, Clone)]
+pub struct DocumentLimits {
+    /// Lexical tokens per document, counted before parsing.
+    pub max_tokens: usize,
+    /// Nesting of `{`, `[` and `(` together, checked before parsing.
+    pub max_nesting: usize,
+    /// Aliases in the document's text.
+    pub max_aliases: usize,
+    /// Root fields of an operation, with fragments expanded.
+    pub max_root_fields: usize,
+    /// Fields of an operation with every fragment expanded (the complexity limit: every
+    /// field costs at least 1).
+    pub max_fields: usize,
+    /// Whether `__schema` / `__type` may be asked.
+    pub introspection: bool,
+}
+
+impl DocumentLimits {
+    pub fn from_settings(settings: &Settings) -> DocumentLimits {
+        DocumentLimits {
+            max_tokens: settings.max_tokens,
+            max_nesting: settings.max_nesting,
+            max_aliases: settings.max_aliases,
+            max_root_fields: settings.max_root_fields,
+            max_fields: settings.max_complexity,
+            introspection: settings.introspection_enabled(),
+        }
+    }
+}
+
+/// Why a document was refused: the error and, for a syntax error, where.
+#[derive(Debug)]
+pub struct DocumentError {
+    pub error: AppError,
+    pub locations: Vec<Pos>,
+}
+
+impl From<AppError> for DocumentError {
+    fn from(error: AppError) -> Self {
+        DocumentError { error, locations: Vec::new() }
+    }
+}
+
+/// Counts lexical tokens and the nesting of `{`, `[` and `(` in one pass over the bytes,
+/// skipping comments, strings and block strings as the GraphQL lexer does. Refuses the
+/// document as soon as either bound is passed; never recurses and never allocates.
+pub fn scan(text: &str, max_tokens: usize, max_nesting: usize) -> Result<(), AppError> {
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let mut i = 0usize;
+    let mut tokens = 0usize;
+    let mut depth = 0usize;
+    while i < len {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            // A byte-order mark is ignored like white space.
+            0xEF if bytes[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => {
+                i += 3;
+                continue;
+            }
+            b'#' => {
+                while i < len && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A block string ends at the first `"""` not escaped as `\"""`; a lone `"`
+                // inside it is text.
+                i += 3;
+                while i < len {
+                    if bytes[i..].starts_with(b"\\\"\"\"") {
+                        i += 4;
+                    } else if bytes[i..].starts_with(b"\"\"\"") {
+                        i += 3;
+                        break;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => {
+                // A string ends at an unescaped `"`; it cannot span lines.
+                i += 1;
+                while i < len {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        b'\n' | b'\r' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > max_nesting {
+                    return Err(AppError::LimitExceeded(format!(
+                        "the document is nested more than {max_nesting} levels deep (selections, lists, objects and arguments together)"
+                    )));
+                }
+                i += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'.' if bytes[i..].starts_with(b"...") => i += 3,
+            b if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
+                i += 1;
+                while i < len && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.' | b'+' | b'-')) {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+        tokens += 1;
+        if tokens > max_tokens {
+            return Err(AppError::LimitExceeded(format!("the document has more than {max_tokens} tokens")));
+        }
+    }
+    Ok(())
+}
+
+/// What a selection set comes to with its fragments expanded.
+#[derive(Debug, Clone, Copy, Default)]
+struct Expansion {
+    /// Fields at every level.
+    fields: usize,
+    /// Fields at the top level of the set.
+    top_fields: usize,
+    /// Whether `__schema` or `__type` is selected anywhere.
+    introspection: bool,
+}
+
+impl Expansion {
+    fn merge(&mut self, other: Expansion) {
+        self.fields = self.fields.saturating_add(other.fields);
+        self.top_fields = self.top_fields.saturating_add(other.top_fields);
+        self.introspection |= other.introspection;
+    }
+}
+
+/// Expands a selection set given the expansions of the fragments it may spread. Recursion
+/// follows the set's own nesting only, which [`scan`] has bounded.
+fn expand(set: &SelectionSet, fragments: &HashMap<&str, Expansion>) -> Expansion {
+    let mut out = Expansion::default();
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                let inner = expand(&f.node.selection_set.node, fragments);
+                out.fields = out.fields.saturating_add(1).saturating_add(inner.fields);
+                out.top_fields = out.top_fields.saturating_add(1);
+                out.introspection |= inner.introspection || name == "__schema" || name == "__type";
+            }
+            Selection::InlineFragment(i) => out.merge(expand(&i.node.selection_set.node, fragments)),
+            Selection::FragmentSpread(s) => {
+                if let Some(e) = fragments.get(s.node.fragment_name.node.as_str()) {
+                    out.merge(*e);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The fragments a selection set spreads, at any level.
+fn spreads<'a>(set: &'a SelectionSet, out: &mut Vec<&'a str>) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(f) => spreads(&f.node.selection_set.node, out),
+            Selection::InlineFragment(i) => spreads(&i.node.selection_set.node, out),
+            Selection::FragmentSpread(s) => out.push(s.node.fragment_name.node.as_str()),
+        }
+    }
+}
+
+/// Every fragment's expansion, each computed once (dependencies first); a cycle is refused.
+fn expand_fragments(doc: &ExecutableDocument) -> Result<HashMap<&str, Expansion>, AppError> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    let mut marks: HashMap<&str, Mark> = HashMap::new();
+    let mut done: HashMap<&str, Expansion> = HashMap::new();
+    for start in doc.fragments.keys() {
+        if marks.contains_key(start.as_str()) {
+            continue;
+        }
+        // Depth-first with an explicit stack: (fragment, whether its spreads were pushed).
+        let mut stack: Vec<(&str, bool)> = vec![(start.as_str(), false)];
+        while let Some((name, expanded)) = stack.pop() {
+            let Some(fragment) = doc.fragments.get(name) else { continue };
+            if expanded {
+                let e = expand(&fragment.node.selection_set.node, &done);
+                done.insert(name, e);
+                marks.insert(name, Mark::Done);
+                continue;
+            }
+            match marks.get(name) {
+                Some(Mark::Done) => continue,
+                Some(Mark::Visiting) => {
+                    return Err(AppError::validation(format!("fragment {name} spreads itself (a cycle)")));
+                }
+                None => {}
+            }
+            marks.insert(name, Mark::Visiting);
+            stack.push((name, true));
+            let mut children = Vec::new();
+            spreads(&fragment.node.selection_set.node, &mut children);
+            for child in children {
+                match marks.get(child) {
+                    Some(Mark::Visiting) => {
+                        return Err(AppError::validation(format!("fragment {child} spreads itself (a cycle)")));
+                    }
+                    Some(Mark::Done) => {}
+                    None => stack.push((child, false)),
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+fn count_aliases(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node),
+            Selection::InlineFragment(i) => count_aliases(&i.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// The root field names of a selection set with fragments expanded (no cycles: checked).
+fn root_names<'a>(doc: &'a ExecutableDocument, set: &'a SelectionSet, out: &mut Vec<&'a str>, budget: &mut usize) {
+    for selection in &set.items {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        match &selection.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+            Selection::InlineFragment(i) => root_names(doc, &i.node.selection_set.node, out, budget),
+            Selection::FragmentSpread(s) => {
+                if let Some(f) = doc.fragments.get(&s.node.fragment_name.node) {
+                    root_names(doc, &f.node.selection_set.node, out, budget);
+                }
+            }
+        }
+    }
+}
+
+/// A parsed, checked document and what the transports need to know of it.
+#[derive(Debug)]
+pub struct Checked {
+    pub document: ExecutableDocument,
+    /// The type of the operation that will run, when the request selects one unambiguously
+    /// (otherwise execution reports the problem).
+    pub kind: Option<OperationType>,
+    /// The root field names of that operation, fragments expanded.
+    pub root_fields: Vec<String>,
+}
+
+/// Scans, parses once and checks a document; the parsed document is handed to
+/// async-graphql so it is never parsed again.
+pub fn check(text: &str, operation_name: Option<&str>, limits: &DocumentLimits) -> Result<Checked, DocumentError> {
+    scan(text, limits.max_tokens, limits.max_nesting)?;
+    let document = async_graphql::parser::parse_query(text).map_err(|e| DocumentError {
+        locations: e.positions().collect(),
+        error: AppError::validation(e.to_string()),
+    })?;
+    let fragments = expand_fragments(&document)?;
+    let mut aliases = 0usize;
+    let mut introspection = false;
+    for (_, op) in document.operations.iter() {
+        let set = &op.node.selection_set.node;
+        let e = expand(set, &fragments);
+        if e.top_fields > limits.max_root_fields {
+            return Err(AppError::LimitExceeded(format!(
+                "an operation selects {} root fields (fragments expanded); at most {} are allowed",
+                e.top_fields, limits.max_root_fields
+            ))
+            .into());
+        }
+        if e.fields > limits.max_fields {
+            return Err(AppError::LimitExceeded(format!(
+                "an operation expands to more than {} fields",
+                limits.max_fields
+            ))
+            .into());
+        }
+        introspection |= e.introspection;
+        aliases = aliases.saturating_add(count_aliases(set));
+    }
+    for fragment in document.fragments.values() {
+        aliases = aliases.saturating_add(count_aliases(&fragment.node.selection_set.node));
+    }
+    if aliases > limits.max_aliases {
+        return Err(AppError::LimitExceeded(format!(
+            "the document uses {aliases} aliases; at most {} are allowed",
+            limits.max_aliases
+        ))
+        .into());
+    }
+    if introspection && !limits.introspection {
+        return Err(AppError::forbidden("introspection is disabled in this environment").into());
+    }
+    let selected = match operation_name {
+        Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op),
+        None => {
+            let mut ops = document.operations.iter();
+            match (ops.next(), ops.next()) {
+                (Some((_, op)), None) => Some(op),
+                _ => None,
+            }
+        }
+    };
+    let (kind, root_fields) = match selected {
+        Some(op) => {
+            let mut names = Vec::new();
+            let mut budget = limits.max_fields;
+            root_names(&document, &op.node.selection_set.node, &mut names, &mut budget);
+            (Some(op.node.ty), names.into_iter().map(str::to_string).collect())
+        }
+        None => (None, Vec::new()),
+    };
+    Ok(Checked { document, kind, root_fields })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> DocumentLimits {
+        DocumentLimits {
+            max_tokens: 5000,
+            max_nesting: 40,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_fields: 20_000,
+            introspection: true,
+        }
+    }
+
+    fn limit_exceeded(r: Result<Checked, DocumentError>) -> bool {
+        matches!(r, Err(DocumentError { error: AppError::LimitExceeded(_), .. }))
+    }
+
+    #[test]
+    fn counts_tokens() {
+        assert!(scan("{ a b c }", 5, 40).is_ok());
+        assert!(scan("{ a b c d e }", 5, 40).is_err());
+        assert!(scan("# a b c d e f g\n{ a }", 3, 40).is_ok());
+        assert!(scan("{ a(x: \"b c d e f g\") }", 8, 40).is_ok());
+        assert!(scan("{ a(x: \"b c d e f g\") }", 7, 40).is_err());
+    }
+
+    #[test]
+    fn a_lone_quote_in_a_block_string_does_not_hide_the_rest() {
+        let fields: String = (0..100).map(|i| format!(" f{i}")).collect();
+        let doc = format!("{{ a(x: \"\"\"a\"b\"\"\") {fields} }}");
+        assert!(scan(&doc, 50, 40).is_err(), "the fields after the block string are counted");
+        assert!(scan("{ a(x: \"\"\"a\\\"\"\"b\"\"\") }", 8, 40).is_ok(), "an escaped triple quote stays inside");
+    }
+
+    #[test]
+    fn nesting_is_bounded_before_parsing_in_every_shape() {
+        let lists =
+            format!("{{ tasks(filter: {{numbers: {}1{}}}) {{ totalCount }} }}", "[".repeat(2000), "]".repeat(2000));
+        let objects = format!("{{ tasks(filter: {}1{}) {{ totalCount }} }}", "{a:".repeat(1240), "}".repeat(1240));
+        let selections = format!("{}{}", "{a".repeat(1650), "}".repeat(1650));
+        for doc in [lists, objects, selections] {
+            assert!(matches!(scan(&doc, 100_000, 40), Err(AppError::LimitExceeded(_))));
+        }
+        assert!(scan(&format!("{}{}", "{a".repeat(40), "}".repeat(40)), 1000, 40).is_ok());
+        assert!(scan(&format!("{}{}", "{a".repeat(41), "}".repeat(41)), 1000, 40).is_err());
+        // Brackets inside strings and comments do not count.
+        assert!(scan(&format!("{{ a(x: \"{}\") }} # {}", "[".repeat(100), "{".repeat(100)), 1000, 40).is_ok());
+    }
+
+    #[test]
+    fn root_fields_are_counted_with_fragments_expanded() {
+        let many: String = (0..21).map(|i| format!(" f{i}: me {{ role }}")).collect();
+        assert!(limit_exceeded(check(&format!("{{ ...F }} fragment F on QueryRoot {{ {many} }}"), None, &limits())));
+        assert!(limit_exceeded(check(&format!("{{ ... on QueryRoot {{ {many} }} }}"), None, &limits())));
+        let twenty: String = (0..20).map(|i| format!(" f{i}: __typename")).collect();
+        assert!(check(&format!("{{ ...F }} fragment F on QueryRoot {{ {twenty} }}"), None, &limits()).is_ok());
+    }
+
+    #[test]
+    fn fragment_bombs_cost_their_size_and_are_refused() {
+        // Ten fragments, each spreading the next ten times: 10^9 fields when expanded.
+        let mut doc = String::from("{ ...F0 }");
+        for i in 0..9 {
+            doc.push_str(&format!(" fragment F{i} on QueryRoot {{ {} }}", format!("...F{} ", i + 1).repeat(10)));
+        }
+        doc.push_str(" fragment F9 on QueryRoot { __typename }");
+        let started = std::time::Instant::now();
+        assert!(limit_exceeded(check(&doc, None, &limits())));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn fragment_cycles_are_refused() {
+        let r = check("{ ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }", None, &limits());
+        assert!(matches!(r, Err(DocumentError { error: AppError::Validation(_), .. })));
+        let r = check("{ ...A } fragment A on QueryRoot { me { ...A } }", None, &limits());
+        assert!(matches!(r, Err(DocumentError { error: AppError::Validation(_), .. })));
+    }
+
+    #[test]
+    fn the_selected_operation_and_its_roots_are_known() {
+        let c = check("query A { me { role } } mutation B { x }", Some("B"), &limits()).unwrap();
+        assert_eq!(c.kind, Some(OperationType::Mutation));
+        let c = check("{ ...F plan { title } } fragment F on QueryRoot { me { role } }", None, &limits()).unwrap();
+        assert_eq!(c.root_fields, vec!["me", "plan"]);
+        let c = check("query A { me { role } } query B { x }", None, &limits()).unwrap();
+        assert_eq!(c.kind, None);
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        let e = check("{ tasks { ", None, &limits()).unwrap_err();
+        assert!(matches!(e.error, AppError::Validation(_)));
+        assert!(!e.locations.is_empty());
+    }
+}
