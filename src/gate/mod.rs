@@ -345,7 +345,7 @@ fn internal(panic: Box<dyn std::any::Any + Send>) -> Response {
 
 /// Executes an admitted query or mutation; a panic becomes an INTERNAL error of this
 /// operation alone.
-pub async fn execute(schema: &AppSchema, request: async_graphql::Request) -> Response {
+pub async fn execute<E: async_graphql::Executor>(schema: &E, request: async_graphql::Request) -> Response {
     let mut response = match AssertUnwindSafe(schema.execute(request)).catch_unwind().await {
         Ok(response) => response,
         Err(panic) => internal(panic),
@@ -383,4 +383,36 @@ pub fn outcome(response: &Response) -> String {
         .and_then(|x| x.get("code"))
         .map(|c| c.to_string().trim_matches('"').to_string())
         .unwrap_or_else(|| "ok".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn fine(&self) -> i32 {
+            1
+        }
+
+        async fn broken(&self) -> i32 {
+            let v: Vec<i32> = Vec::new();
+            #[allow(clippy::indexing_slicing)]
+            v[usize::from(v.is_empty())]
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_resolver_is_an_internal_error_of_its_own_request() {
+        let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
+        let response = execute(&schema, async_graphql::Request::new("{ broken }")).await;
+        assert_eq!(outcome(&response), "INTERNAL");
+        assert_eq!(response.errors[0].message, "internal error", "no internals leak");
+        // The next request runs normally.
+        let response = execute(&schema, async_graphql::Request::new("{ fine }")).await;
+        assert_eq!(outcome(&response), "ok");
+    }
 }

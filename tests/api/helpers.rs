@@ -174,8 +174,13 @@ async fn start(database_url: String, sqlite_file: Option<TempFile>, configure: i
 impl TestApp {
     /// Issues a token through the application's own token service.
     pub async fn token_for(&self, role: Role, unit: Option<&str>) -> String {
+        self.token_with_ttl(role, unit, Duration::from_secs(3600)).await.0
+    }
+
+    /// Issues a token with a given lifetime; returns it and its id.
+    pub async fn token_with_ttl(&self, role: Role, unit: Option<&str>, ttl: Duration) -> (String, String) {
         let cli = Identity::command_line();
-        tokens::issue(
+        let issued = tokens::issue(
             &self.db,
             &self.tokens,
             Actor { identity: &cli, request_id: "test" },
@@ -183,13 +188,29 @@ impl TestApp {
                 role,
                 unit: unit.map(|u| UnitCode::parse(u).expect("unit code")),
                 subject: None,
-                ttl: Duration::from_secs(3600),
+                ttl,
             },
             Duration::from_secs(86_400 * 400),
         )
         .await
-        .expect("issue token")
-        .token
+        .expect("issue token");
+        (issued.token, issued.jti)
+    }
+
+    /// Revokes a token as the command line would.
+    pub async fn revoke(&self, jti: &str) {
+        let cli = Identity::command_line();
+        tokens::revoke(&self.db, Actor { identity: &cli, request_id: "test" }, jti, Some("test"))
+            .await
+            .expect("revoke");
+    }
+
+    /// `GET /livez` answers 200: the process is alive.
+    pub async fn is_alive(&self) -> bool {
+        match self.client.get(format!("{}/livez", self.address)).send().await {
+            Ok(r) => r.status() == 200,
+            Err(_) => false,
+        }
     }
 
     pub async fn admin(&self) -> String {
@@ -333,5 +354,77 @@ impl TestApp {
             self.count("SELECT COUNT(*) FROM unit").await,
             self.count("SELECT COUNT(*) FROM audit_event").await,
         ]
+    }
+}
+
+/// A graphql-transport-ws client, for the WebSocket transport.
+pub mod ws {
+    use std::time::Duration;
+
+    use futures_util::{SinkExt, StreamExt};
+    use serde_json::{json, Value};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use super::TestApp;
+
+    pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+    /// A socket speaking graphql-transport-ws, not yet initialised.
+    pub async fn connect(app: &TestApp) -> Ws {
+        let mut request = format!("ws://127.0.0.1:{}/graphql", app.port).into_client_request().unwrap();
+        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+        ws
+    }
+
+    pub async fn send(ws: &mut Ws, message: Value) {
+        let _ = ws.send(Message::Text(message.to_string().into())).await;
+    }
+
+    /// The next protocol message, or the close code (0 on timeout, 1006 when the
+    /// connection dropped without a close frame).
+    pub async fn next(ws: &mut Ws, wait: Duration) -> Result<Value, u16> {
+        loop {
+            let msg = tokio::time::timeout(wait, ws.next()).await.map_err(|_| 0u16)?;
+            match msg {
+                Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(t.as_str()).unwrap()),
+                Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code)).unwrap_or(1005)),
+                Some(Ok(_)) => continue,
+                _ => return Err(1006),
+            }
+        }
+    }
+
+    /// A socket initialised with `token` and acknowledged.
+    pub async fn open(app: &TestApp, token: &str) -> Ws {
+        let mut ws = connect(app).await;
+        send(&mut ws, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+            .await;
+        assert_eq!(next(&mut ws, Duration::from_secs(10)).await.unwrap()["type"], "connection_ack");
+        ws
+    }
+
+    /// Subscribes `payload` under `id`.
+    pub async fn subscribe(ws: &mut Ws, id: &str, payload: Value) {
+        send(ws, json!({ "id": id, "type": "subscribe", "payload": payload })).await;
+    }
+
+    /// Runs one query or mutation over the socket: `Ok(payload)` of its `next` (after
+    /// which `complete` must follow), or `Err` with its `error` payload or close code.
+    pub async fn execute(ws: &mut Ws, id: &str, payload: Value) -> Result<Value, Value> {
+        subscribe(ws, id, payload).await;
+        let wait = Duration::from_secs(10);
+        match next(ws, wait).await {
+            Ok(m) if m["type"] == "next" && m["id"] == id => {
+                let done = next(ws, wait).await;
+                assert!(matches!(&done, Ok(c) if c["type"] == "complete" && c["id"] == id), "{done:?}");
+                Ok(m["payload"].clone())
+            }
+            Ok(m) if m["type"] == "error" && m["id"] == id => Err(m["payload"].clone()),
+            Ok(m) => panic!("unexpected message {m}"),
+            Err(code) => Err(json!({ "closed": code })),
+        }
     }
 }

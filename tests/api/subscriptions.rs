@@ -3,47 +3,11 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app, TestApp};
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(app: &TestApp) -> Ws {
-    let mut request = format!("ws://127.0.0.1:{}/graphql", app.port).into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
-    ws
-}
-
-async fn send(ws: &mut Ws, message: Value) {
-    ws.send(Message::Text(message.to_string().into())).await.unwrap();
-}
-
-/// The next protocol message, or the close code.
-async fn next(ws: &mut Ws, wait: Duration) -> Result<Value, u16> {
-    loop {
-        let msg = tokio::time::timeout(wait, ws.next()).await.map_err(|_| 0u16)?;
-        match msg {
-            Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(t.as_str()).unwrap()),
-            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code)).unwrap_or(1005)),
-            Some(Ok(_)) => continue,
-            _ => return Err(1006),
-        }
-    }
-}
-
-async fn open(app: &TestApp, token: &str) -> Ws {
-    let mut ws = connect(app).await;
-    send(&mut ws, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
-        .await;
-    assert_eq!(next(&mut ws, Duration::from_secs(10)).await.unwrap()["type"], "connection_ack");
-    ws
-}
+use crate::helpers::spawn_app;
+use crate::helpers::ws::{connect, next, open, send};
 
 const VALUES: &str = "subscription { indicatorValueChanged { action indicatorCode value { revision value status reportedBy { code } } } }";
 
