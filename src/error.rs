@@ -29,9 +29,18 @@ pub enum AppError {
     /// Too many requests; retry after the given time.
     #[error("{message}")]
     RateLimited { message: String, retry_after: Duration },
-    /// The database could not be reached in time.
-    #[error("service unavailable")]
-    Unavailable(#[source] anyhow::Error),
+    /// The database cannot serve this now: unreachable, out of space, read-only. Nothing
+    /// was written; retry after a while (HTTP 503 with `Retry-After`).
+    #[error("{reason}")]
+    Unavailable {
+        reason: &'static str,
+        #[source]
+        source: anyhow::Error,
+    },
+    /// A cursor or position that the database does not know any more (it was restored
+    /// from a backup, or the cursor is ahead of the log): sync again from the start.
+    #[error("{0}")]
+    ResyncRequired(String),
     /// Anything else: a bug or an infrastructure fault. Never shown to clients.
     #[error("internal error")]
     Unexpected(#[from] anyhow::Error),
@@ -48,7 +57,9 @@ impl AppError {
             AppError::Conflict(_) => "CONFLICT",
             AppError::LimitExceeded(_) => "LIMIT_EXCEEDED",
             AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::Unavailable(_) | AppError::Unexpected(_) => "INTERNAL",
+            AppError::Unavailable { .. } => "UNAVAILABLE",
+            AppError::ResyncRequired(_) => "RESYNC_REQUIRED",
+            AppError::Unexpected(_) => "INTERNAL",
         }
     }
 
@@ -72,19 +83,32 @@ impl AppError {
     pub fn log(&self) {
         match self {
             AppError::Unexpected(e) => tracing::error!(error = ?e, "unexpected error"),
-            AppError::Unavailable(e) => tracing::warn!(error = ?e, "database unavailable"),
+            AppError::Unavailable { source, .. } => tracing::warn!(error = ?source, "database unavailable"),
             _ => {}
         }
     }
 }
 
+/// How long a client is asked to wait before retrying a request the database could not
+/// serve (`Retry-After`).
+pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        if is_unavailable(&e) {
-            AppError::Unavailable(anyhow::Error::new(e))
-        } else {
-            AppError::Unexpected(anyhow::Error::new(e))
-        }
+        use crate::db::fault::{classify, Fault};
+        let reason = match classify(&e) {
+            Fault::Unreachable => "the database is unavailable; nothing was written, retry in a moment",
+            Fault::OutOfSpace => {
+                "the database is out of space: writes are refused until space is freed (nothing was written; reads go on)"
+            }
+            Fault::ReadOnly => "the database accepts no writes now (read-only); nothing was written",
+            Fault::Corrupt => {
+                tracing::error!(error = ?e, "the database reports damaged files: run `ecoplan check`");
+                return AppError::Unexpected(anyhow::Error::new(e));
+            }
+            Fault::Other => return AppError::Unexpected(anyhow::Error::new(e)),
+        };
+        AppError::Unavailable { reason, source: anyhow::Error::new(e) }
     }
 }
 
@@ -94,25 +118,6 @@ impl From<sea_orm::TransactionError<AppError>> for AppError {
             sea_orm::TransactionError::Connection(db) => db.into(),
             sea_orm::TransactionError::Transaction(app) => app,
         }
-    }
-}
-
-/// Whether a database error means "could not reach the database" rather than a bad query.
-pub fn is_unavailable(e: &sea_orm::DbErr) -> bool {
-    use sea_orm::{DbErr, RuntimeErr};
-    match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
-            let text = s.to_string();
-            text.contains("pool timed out")
-                || text.contains("error communicating with database")
-                || text.contains("connection closed")
-                || text.contains("terminating connection")
-                || text.contains("Connection refused")
-                || text.contains("canceling statement due to statement timeout")
-                || text.contains("the database system is")
-        }
-        _ => false,
     }
 }
 

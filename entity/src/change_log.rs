@@ -6,6 +6,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub seq: i64,
+    /// The database's epoch when the change was written (a restore starts a new one).
+    pub epoch: i64,
     /// The writing transaction's id on PostgreSQL; 0 on SQLite.
     pub txid: i64,
     /// VALUE, PROGRESS, TASK, INDICATOR, UNIT, GROUP_MEMBERSHIP or SUPERIOR_TARGET.

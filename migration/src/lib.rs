@@ -12,6 +12,7 @@ mod m20261129_000003_create_assessment_tables;
 mod m20261129_000004_index_current_values;
 mod m20261129_000005_create_change_log;
 mod m20261129_000006_create_data_version;
+mod m20261130_000007_create_database_incarnation;
 
 pub use m20261128_000002_seed_qinshui_plan::{PlanSeed, PLAN_SEED_JSON};
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_index_current_values::Migration),
             Box::new(m20261129_000005_create_change_log::Migration),
             Box::new(m20261129_000006_create_data_version::Migration),
+            Box::new(m20261130_000007_create_database_incarnation::Migration),
         ]
     }
 }

@@ -53,6 +53,8 @@ pub struct Caller {
     pub identity: Identity,
     /// The data version read with the token check (see the response cache).
     pub data_version: i64,
+    /// The database's incarnation, read in the same statement.
+    pub incarnation: String,
 }
 
 /// An operation as a transport read it: `{query, operationName, variables, extensions}`,
@@ -264,7 +266,12 @@ impl Gate {
 
     async fn resolve(&self, claims: Claims) -> AppResult<Caller> {
         let resolved = service::identity::resolve(&self.db.conn, &claims).await?;
-        Ok(Caller { claims, identity: resolved.identity, data_version: resolved.data_version })
+        Ok(Caller {
+            claims,
+            identity: resolved.identity,
+            data_version: resolved.data_version,
+            incarnation: resolved.incarnation,
+        })
     }
 
     /// Takes a WebSocket connection slot for the caller's token, or refuses when it already

@@ -8,10 +8,7 @@ impl From<AppError> for async_graphql::Error {
     fn from(e: AppError) -> Self {
         e.log();
         let code = e.code();
-        let retry_after = match &e {
-            AppError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
-            _ => None,
-        };
+        let retry_after = retry_after_of(&e);
         async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(secs) = retry_after {
@@ -21,14 +18,23 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// Seconds after which a refused request may be retried (`extensions.retryAfter`).
+fn retry_after_of(e: &AppError) -> Option<u64> {
+    match e {
+        AppError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+        AppError::Unavailable { .. } => Some(crate::error::RETRY_AFTER_UNAVAILABLE.as_secs()),
+        _ => None,
+    }
+}
+
 /// A request-level error (no execution happened) as a GraphQL response.
 pub fn error_response(e: AppError) -> Response {
     e.log();
     let mut err = ServerError::new(e.to_string(), None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
     ext.set("code", e.code());
-    if let AppError::RateLimited { retry_after, .. } = &e {
-        ext.set("retryAfter", retry_after.as_secs().max(1));
+    if let Some(secs) = retry_after_of(&e) {
+        ext.set("retryAfter", secs);
     }
     err.extensions = Some(ext);
     Response::from_errors(vec![err])

@@ -12,7 +12,7 @@ use crate::auth::policy::{self, TaskScope};
 use crate::error::AppError;
 use crate::graphql::context::{self, LiveIdentity};
 use crate::graphql::object::{IndicatorValue, TaskProgress};
-use crate::service::events::{Event, EventAction, EventHub};
+use crate::service::events::{Event, EventAction, EventHub, Notice};
 
 /// A value event.
 pub struct IndicatorValueEvent(Arc<Event>);
@@ -77,7 +77,7 @@ where
         .cloned()
         .ok_or_else(|| async_graphql::Error::from(AppError::Unexpected(anyhow::anyhow!("event hub missing"))))?;
     struct State {
-        receiver: tokio::sync::broadcast::Receiver<Arc<Event>>,
+        receiver: tokio::sync::broadcast::Receiver<Notice>,
         scope: TaskScope,
         live: Arc<dyn LiveIdentity>,
         done: bool,
@@ -89,7 +89,15 @@ where
         }
         loop {
             let event = match state.receiver.recv().await {
-                Ok(e) => e,
+                Ok(Notice::Event(e)) => e,
+                Ok(Notice::Resync) => {
+                    state.done = true;
+                    let e = AppError::ResyncRequired(
+                        "the database was restored from a backup: read `changes` again from the start, then subscribe again"
+                            .into(),
+                    );
+                    return Some((Err(e.into()), (state, keep)));
+                }
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "a slow subscriber missed events; it can resync with `changes`");
                     continue;

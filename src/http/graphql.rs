@@ -204,7 +204,7 @@ async fn execute(
         return resp;
     }
     let cache_key = state.cache.key(&admitted, &caller.claims.jti, rt == ResponseType::GraphqlResponse);
-    if let Some(body) = cache_key.as_ref().and_then(|k| state.cache.get(k, caller.data_version)) {
+    if let Some(body) = cache_key.as_ref().and_then(|k| state.cache.get(k, &caller.incarnation, caller.data_version)) {
         metrics::record_graphql(label.as_deref(), "ok", started.elapsed());
         metrics::record_cache(true);
         return HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body);
@@ -218,13 +218,25 @@ async fn execute(
             .insert_header((header::CONTENT_TYPE, rt.mime()))
             .body(refusal::errors_only_body(&response));
     }
+    // The database could not serve it (unreachable, out of space, read-only): nothing was
+    // written, and the client is told when to retry, as for a refusal.
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("UNAVAILABLE"))
+    });
     match serde_json::to_vec(&response) {
+        Ok(body) if unavailable => HttpResponse::ServiceUnavailable()
+            .insert_header((header::CONTENT_TYPE, rt.mime()))
+            .insert_header((header::RETRY_AFTER, crate::error::RETRY_AFTER_UNAVAILABLE.as_secs().to_string()))
+            .body(body),
         Ok(body) => {
             let body = web::Bytes::from(body);
             if let Some(key) = cache_key {
                 metrics::record_cache(false);
                 if response.errors.is_empty() {
-                    state.cache.put(key, caller.data_version, body.clone());
+                    state.cache.put(key, &caller.incarnation, caller.data_version, body.clone());
                 }
             }
             HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body)

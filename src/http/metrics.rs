@@ -113,7 +113,7 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         // The gate's token check, revocation included.
         match state.gate.authenticate(authn::bearer_token(&req), req.peer_addr().map(|a| a.ip())).await {
             Ok(caller) if policy::may_read_metrics(caller.identity.role) => {}
-            Err(e @ (AppError::RateLimited { .. } | AppError::Unavailable(_) | AppError::Unexpected(_))) => {
+            Err(e @ (AppError::RateLimited { .. } | AppError::Unavailable { .. } | AppError::Unexpected(_))) => {
                 return refusal::refuse(e);
             }
             _ => {

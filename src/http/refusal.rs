@@ -4,7 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
-use crate::error::AppError;
+use crate::error::{AppError, RETRY_AFTER_UNAVAILABLE};
 use crate::gate::Refused;
 
 pub const JSON: &str = "application/json; charset=utf-8";
@@ -18,7 +18,8 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Validation(_) | AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::ResyncRequired(_) => StatusCode::CONFLICT,
         AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -45,6 +46,9 @@ pub fn refuse_as(refused: Refused, status: Option<StatusCode>, content_type: &st
         }
         AppError::RateLimited { retry_after, .. } => {
             builder.insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
+        }
+        AppError::Unavailable { .. } => {
+            builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE.as_secs().to_string()));
         }
         _ => {}
     }

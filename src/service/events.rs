@@ -43,9 +43,19 @@ pub struct Event {
     pub assigned_unit_ids: Arc<Vec<i32>>,
 }
 
+/// What the poller tells subscribers.
+#[derive(Debug, Clone)]
+pub enum Notice {
+    /// Something happened.
+    Event(Arc<Event>),
+    /// The database became another incarnation (it was restored from a backup): events
+    /// between the old and the new data cannot be told; subscribers must resync.
+    Resync,
+}
+
 /// The broadcast side of one instance.
 pub struct EventHub {
-    sender: broadcast::Sender<Arc<Event>>,
+    sender: broadcast::Sender<Notice>,
 }
 
 impl EventHub {
@@ -54,20 +64,22 @@ impl EventHub {
         Arc::new(EventHub { sender })
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
         self.sender.subscribe()
     }
 }
 
-/// The newest position in the feed now (events start after it).
-async fn current_end(db: &Db) -> AppResult<Option<Position>> {
+/// The newest position in the feed now (events start after it), and the incarnation.
+async fn current_end(db: &Db) -> AppResult<(Option<Position>, String)> {
     let last = change_log::Entity::find()
+        .order_by_desc(change_log::Column::Epoch)
         .order_by_desc(change_log::Column::Txid)
         .order_by_desc(change_log::Column::Seq)
         .limit(1)
         .one(&db.conn)
         .await?;
-    Ok(last.as_ref().map(Position::of))
+    let incarnation = crate::db::incarnation::current(&db.conn).await?.id;
+    Ok((last.as_ref().map(Position::of), incarnation))
 }
 
 /// Turns a page of changes into events (3 statements for the page).
@@ -159,7 +171,7 @@ async fn events_of(db: &Db, page: &[change_log::Model]) -> AppResult<Vec<Event>>
 /// process. While nobody listens it only keeps its place at the end of the log.
 pub fn spawn_poller(db: Db, hub: Arc<EventHub>, every: Duration) {
     tokio::spawn(async move {
-        let mut after = loop {
+        let (mut after, mut incarnation) = loop {
             match current_end(&db).await {
                 Ok(end) => break end,
                 Err(e) => {
@@ -174,10 +186,28 @@ pub fn spawn_poller(db: Db, hub: Arc<EventHub>, every: Duration) {
             tick.tick().await;
             if hub.sender.receiver_count() == 0 {
                 match current_end(&db).await {
-                    Ok(end) => after = end,
+                    Ok(end) => (after, incarnation) = end,
                     Err(e) => tracing::debug!(error = %e, "event poller cannot read the change log"),
                 }
                 continue;
+            }
+            // A restore (a new incarnation) invalidates every position: subscribers resync,
+            // and events start again at the new end of the log.
+            match crate::db::incarnation::current(&db.conn).await {
+                Ok(now) if now.id != incarnation => {
+                    tracing::warn!(incarnation = %now.id, "the database was restored: subscribers must resync");
+                    let _ = hub.sender.send(Notice::Resync);
+                    match current_end(&db).await {
+                        Ok(end) => (after, incarnation) = end,
+                        Err(e) => tracing::warn!(error = %e, "event poller cannot read the change log"),
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "event poller cannot read the incarnation");
+                    continue;
+                }
             }
             loop {
                 let page = match changes::feed(&db.conn, &TaskScope::All, None, after, 500).await {
@@ -199,7 +229,7 @@ pub fn spawn_poller(db: Db, hub: Arc<EventHub>, every: Duration) {
                 }
                 for e in events {
                     // No receiver left is fine.
-                    let _ = hub.sender.send(Arc::new(e));
+                    let _ = hub.sender.send(Notice::Event(Arc::new(e)));
                 }
                 if !page.has_next {
                     break;

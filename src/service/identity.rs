@@ -4,6 +4,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatemen
 use sea_orm::ConnectionTrait;
 
 use crate::auth::{Claims, Identity, Role, UnitRef};
+use crate::db::incarnation::CURRENT_INCARNATION;
 use crate::error::{AppError, AppResult};
 
 fn revoked_count(jti: &str) -> SelectStatement {
@@ -30,6 +31,8 @@ pub struct Resolved {
     pub identity: Identity,
     /// Read before anything else of the request: a response computed now is at least this current.
     pub data_version: i64,
+    /// The database's incarnation (a restore starts a new one), read in the same statement.
+    pub incarnation: String,
 }
 
 /// Checks revocation and key retirement and, for a department, loads its unit and groups
@@ -57,6 +60,7 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
                 .expr_as(Expr::from(revoked_count(&claims.jti)), "revoked")
                 .expr_as(Expr::from(retired_count(&claims.kid)), "retired")
                 .expr_as(Expr::cust(DATA_VERSION), "data_version")
+                .expr_as(Expr::cust(CURRENT_INCARNATION), "incarnation")
                 .from_as("unit", "u")
                 .join_as(
                     JoinType::LeftJoin,
@@ -88,13 +92,15 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
                 }
             }
             let data_version = first.try_get::<i64>("", "data_version")?;
-            Ok(Resolved { identity, data_version })
+            let incarnation = first.try_get::<String>("", "incarnation")?;
+            Ok(Resolved { identity, data_version, incarnation })
         }
         _ => {
             let stmt = Query::select()
                 .expr_as(Expr::from(revoked_count(&claims.jti)), "revoked")
                 .expr_as(Expr::from(retired_count(&claims.kid)), "retired")
                 .expr_as(Expr::cust(DATA_VERSION), "data_version")
+                .expr_as(Expr::cust(CURRENT_INCARNATION), "incarnation")
                 .to_owned();
             let row = db.query_one(&stmt).await?.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no row")))?;
             if row.try_get::<i64>("", "revoked")? > 0 {
@@ -104,7 +110,8 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
                 return Err(retired_key());
             }
             let data_version = row.try_get::<i64>("", "data_version")?;
-            Ok(Resolved { identity, data_version })
+            let incarnation = row.try_get::<String>("", "incarnation")?;
+            Ok(Resolved { identity, data_version, incarnation })
         }
     }
 }

@@ -1,15 +1,19 @@
 //! Database connection: pool settings, migrations, and the write gate.
 
+pub mod fault;
+pub mod incarnation;
+pub mod migrate;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+use sqlx_core::transaction::TransactionManager as _;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::config::Settings;
@@ -23,6 +27,8 @@ use crate::error::AppResult;
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    /// The URL it was opened with (secrets included: never log it, see [`redact`]).
+    pub(crate) url: String,
     write_gate: Option<Arc<Mutex<()>>>,
     statements: Arc<AtomicU64>,
 }
@@ -75,16 +81,41 @@ impl Db {
             .sqlx_logging(false);
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
+            // synchronous = FULL: in WAL mode every commit is synced to the WAL before it is
+            // acknowledged, so an acknowledged write survives a power loss (NORMAL could lose
+            // the last commits). It costs an fsync per write transaction.
             opt.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(5))
                     .foreign_keys(true)
+            });
+            // A connection whose COMMIT or ROLLBACK failed (SQLITE_FULL on a full disk) can
+            // be left inside its transaction, and every later "BEGIN" on it would become a
+            // SAVEPOINT of a transaction that never commits: such a connection is closed
+            // instead of being handed out again.
+            opt.map_sqlx_sqlite_before_acquire(|conn, _| {
+                Box::pin(async move {
+                    Ok(clean(
+                        <sea_orm::sqlx::Sqlite as sea_orm::sqlx::Database>::TransactionManager::get_transaction_depth(
+                            conn,
+                        ),
+                    ))
+                })
             });
         } else {
             let timeout_ms = settings.db_statement_timeout_ms;
             opt.map_sqlx_postgres_opts(move |o| {
                 o.options([("statement_timeout", timeout_ms.to_string())]).application_name("ecoplan")
+            });
+            opt.map_sqlx_postgres_before_acquire(|conn, _| {
+                Box::pin(async move {
+                    Ok(clean(
+                        <sea_orm::sqlx::Postgres as sea_orm::sqlx::Database>::TransactionManager::get_transaction_depth(
+                            conn,
+                        ),
+                    ))
+                })
             });
         }
         let statements = Arc::new(AtomicU64::new(0));
@@ -96,12 +127,12 @@ impl Db {
             counter.fetch_add(1, Ordering::Relaxed);
             tracing::trace!(target: "ecoplan::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement.sql);
         });
-        Ok(Db { conn, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), statements })
+        Ok(Db { conn, url, write_gate: is_sqlite.then(|| Arc::new(Mutex::new(()))), statements })
     }
 
-    /// Applies pending migrations (schema and the plan seed).
+    /// Applies pending migrations (schema and the plan seed): see [`migrate`].
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None).await.context("migration failed")
+        migrate::up(self).await
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -134,6 +165,39 @@ impl Db {
         self.conn.ping().await?;
         Ok(())
     }
+
+    /// Proves the database takes writes now: a committed write of one row that changes
+    /// nothing (the data version set to itself). A full disk, a read-only file or a standby
+    /// fails it; it takes the SQLite write gate like any write.
+    pub async fn probe_write(&self) -> AppResult<()> {
+        let gate = match &self.write_gate {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        };
+        let options = TransactionOptions {
+            sqlite_transaction_mode: gate.as_ref().map(|_| SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        let tx = self.conn.begin_with_options(options).await?;
+        tx.execute_unprepared("UPDATE data_version SET version = version WHERE id = 1").await?;
+        tx.commit().await?;
+        drop(gate);
+        Ok(())
+    }
+}
+
+/// Whether a pooled connection may be handed out: not inside a transaction (one whose
+/// COMMIT or ROLLBACK failed is discarded, and the pool opens a fresh one).
+fn clean(transaction_depth: usize) -> bool {
+    if transaction_depth > 0 {
+        tracing::error!(
+            depth = transaction_depth,
+            "discarding a pooled connection left inside a transaction (a COMMIT or ROLLBACK failed)"
+        );
+        metrics::counter!("ecoplan_db_connections_discarded_total").increment(1);
+        return false;
+    }
+    true
 }
 
 /// Hides the password of a database URL for messages.
