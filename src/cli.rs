@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `token issue|revoke`, `export`, `schema`.
+//! The command line: `serve` (default), `migrate`, `token issue|revoke`, `export`, `keys`,
+//! `backup`, `restore`, `check`, `schema`.
 
 use std::time::Duration;
 
@@ -40,6 +41,21 @@ pub enum Command {
     Keys(KeysCommand),
     /// Print the GraphQL schema (SDL) on stdout.
     Schema,
+    /// Write a consistent backup of the database to FILE (SQLite: VACUUM INTO; PostgreSQL:
+    /// pg_dump --format=custom), safe while the service runs and writes.
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: std::path::PathBuf,
+    },
+    /// Replace the database's contents with a backup, bring it to this version and start a
+    /// new incarnation: clients' cursors and caches from before are refused, not reused.
+    Restore {
+        /// A file written by `ecoplan backup`.
+        file: std::path::PathBuf,
+    },
+    /// Check the database: migrations, schema, integrity, writability, incarnation, clock.
+    /// Exits 1 when a check fails.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +177,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&settings).await?;
             db.migrate().await?;
             eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = Db::connect(&settings).await?;
+            let started = std::time::Instant::now();
+            crate::db::backup::backup(&db, &file).await?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            eprintln!("backup written to {} ({size} bytes in {} ms)", file.display(), started.elapsed().as_millis());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let renewed = crate::db::backup::restore(&settings, &file).await?;
+            eprintln!(
+                "restored {}; new incarnation {} (epoch {}): clients must sync again from the start",
+                file.display(),
+                renewed.id,
+                renewed.epoch
+            );
+            Ok(())
+        }
+        Command::Check => {
+            let db = Db::connect(&settings).await?;
+            crate::db::check::reachable(&db).await.map_err(|e| anyhow::anyhow!("the database does not answer: {e}"))?;
+            let findings = crate::db::check::full(&db).await;
+            let mut failed = 0;
+            for f in &findings {
+                println!("{:<12} {:<7} {}", f.check, if f.ok { "ok" } else { "FAILED" }, f.detail);
+                failed += usize::from(!f.ok);
+            }
+            if failed > 0 {
+                anyhow::bail!("{failed} check(s) failed");
+            }
             Ok(())
         }
         Command::Token(TokenCommand::Issue { role, unit, ttl, subject }) => {

@@ -124,6 +124,11 @@ pub struct Settings {
     pub ws_max_subscriptions: usize,
     /// Most open WebSocket connections per token on one instance (0: no limit).
     pub ws_max_connections_per_token: usize,
+    /// How often the database health monitor proves a write (for `/readyz`), in seconds.
+    pub health_probe_seconds: u64,
+    /// Clock skew between this machine and the database beyond which a warning is logged,
+    /// in ms (times are taken from the database's clock either way).
+    pub max_clock_skew_ms: u64,
     /// Longest accepted `note` / `summary`, in characters.
     pub max_note_chars: usize,
     /// Most evidence entries per report.
@@ -182,6 +187,8 @@ impl Default for Settings {
             ws_init_timeout_ms: 10_000,
             ws_max_subscriptions: 20,
             ws_max_connections_per_token: 10,
+            health_probe_seconds: 5,
+            max_clock_skew_ms: 2_000,
             max_note_chars: 2_000,
             max_evidence_items: 20,
             max_evidence_chars: 500,

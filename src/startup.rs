@@ -56,6 +56,12 @@ impl Application {
         http::metrics::init();
         let db = Db::connect(&settings).await?;
         db.migrate().await?;
+        crate::db::check::at_start(&db).await?;
+        if let Some(renewed) = crate::db::incarnation::renew_if_restored_elsewhere(&db.conn).await? {
+            tracing::warn!(incarnation = %renewed.id, "new incarnation after a restore into another cluster");
+        }
+        let skew = crate::clock::sync(&db, Duration::from_millis(settings.max_clock_skew_ms)).await?;
+        tracing::info!(skew_ms = skew.num_milliseconds(), "clock offset from the database measured");
         let catalog = PlanCatalog::load(&db).await?;
         let tokens = Arc::new(keys::token_service(&settings, &db).await?);
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
@@ -88,7 +94,26 @@ impl Application {
             });
         }
         let events = EventHub::new();
-        let background = Db::connect_background(&settings).await?;
+        let background = Db::connect_background(&settings, &db).await?;
+        crate::clock::spawn_sync(background.clone(), Duration::from_millis(settings.max_clock_skew_ms));
+        let health = crate::db::health::Health::new();
+        crate::db::health::spawn_monitor(
+            background.clone(),
+            health.clone(),
+            Duration::from_secs(settings.health_probe_seconds.max(1)),
+        );
+        {
+            let background = background.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(3600));
+                loop {
+                    every.tick().await;
+                    if let Err(e) = crate::service::idempotency::prune(&background.conn).await {
+                        tracing::debug!(error = %e, "cannot prune idempotency keys");
+                    }
+                }
+            });
+        }
         events::spawn_poller(background, events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
         let gate = Arc::new(Gate::new(
             settings.clone(),
@@ -107,6 +132,7 @@ impl Application {
             catalog: Arc::new(catalog),
             cache: Arc::new(http::cache::ResponseCache::new(settings.response_cache_entries)),
             shutdown: shutdown.clone(),
+            health,
         });
         let mut server = HttpServer::new(move || {
             App::new()

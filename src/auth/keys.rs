@@ -83,7 +83,7 @@ async fn development_master(db: &Db) -> anyhow::Result<HmacKey> {
                 kid: Set(format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])),
                 algorithm: Set(DEV_MASTER.into()),
                 secret: Set(b64().encode(secret)),
-                created_at: Set(Utc::now()),
+                created_at: Set(crate::clock::now()),
                 retired_at: Set(None),
             }
             .insert(&db.conn)
@@ -194,7 +194,7 @@ pub async fn rotate(db: &Db, actor: Actor<'_>) -> AppResult<String> {
         kid: Set(kid.clone()),
         algorithm: Set(DERIVED.into()),
         secret: Set(b64().encode(salt)),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
         retired_at: Set(None),
     }
     .insert(&*tx)
@@ -229,7 +229,7 @@ pub async fn retire(db: &Db, actor: Actor<'_>, kid: &str) -> AppResult<()> {
         return Err(crate::error::AppError::conflict(format!("key {kid} is already retired")));
     }
     let mut am: signing_key::ActiveModel = row.into();
-    am.retired_at = Set(Some(Utc::now()));
+    am.retired_at = Set(Some(crate::clock::now()));
     am.update(&*tx).await?;
     audit::record(
         &*tx,

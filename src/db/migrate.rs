@@ -102,7 +102,18 @@ async fn apply(db: &Db) -> anyhow::Result<()> {
     if applied.len() == known.len() {
         return Ok(());
     }
-    Migrator::up(&db.conn, None).await.context("migration failed")
+    match Migrator::up(&db.conn, None).await {
+        Ok(()) => Ok(()),
+        // Another process applied them meanwhile (SQLite has no advisory lock; its
+        // transactions made the other's work all or nothing): fine when all are there now.
+        Err(e) => match self::applied(db).await {
+            Ok(now) if now == known => {
+                tracing::info!("another process applied the migrations meanwhile");
+                Ok(())
+            }
+            _ => Err(anyhow::Error::new(e).context("migration failed")),
+        },
+    }
 }
 
 /// A connection of its own holding the migration lock until it is closed.

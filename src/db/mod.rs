@@ -1,6 +1,9 @@
 //! Database connection: pool settings, migrations, and the write gate.
 
+pub mod backup;
+pub mod check;
 pub mod fault;
+pub mod health;
 pub mod incarnation;
 pub mod migrate;
 
@@ -62,9 +65,18 @@ impl Db {
         Db::open(settings, settings.db_max_connections).await
     }
 
-    /// A second, one-connection handle for background work (the event poller), so that it
-    /// never competes with requests for the pool nor shows in their statement counts.
-    pub async fn connect_background(settings: &Settings) -> anyhow::Result<Db> {
+    /// A second, one-connection handle for background work (the event poller, the health
+    /// monitor, the clock), so that it never competes with requests for the pool nor shows
+    /// in their statement counts. It shares `main`'s SQLite write gate.
+    pub async fn connect_background(settings: &Settings, main: &Db) -> anyhow::Result<Db> {
+        let mut db = Db::open(settings, 1).await?;
+        db.write_gate = main.write_gate.clone();
+        Ok(db)
+    }
+
+    /// A one-connection handle of its own (commands that attach databases or hold a
+    /// session, such as `restore`).
+    pub async fn connect_single(settings: &Settings) -> anyhow::Result<Db> {
         Db::open(settings, 1).await
     }
 

@@ -154,8 +154,7 @@ impl Period {
 
 /// Today's date in the county (China Standard Time, UTC+8, no daylight saving): a period
 /// that has not begun there is in the future.
-pub fn today_in_county() -> NaiveDate {
-    let now = chrono::Utc::now();
+pub fn today_in_county(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
     match chrono::FixedOffset::east_opt(8 * 3600) {
         Some(cst) => now.with_timezone(&cst).date_naive(),
         None => now.date_naive(),

@@ -34,6 +34,8 @@ pub struct AppState {
     pub cache: Arc<cache::ResponseCache>,
     /// Cancelled when the server begins to stop: open WebSockets close with 1001.
     pub shutdown: CancellationToken,
+    /// What the database health monitor found last (for `/readyz`).
+    pub health: Arc<crate::db::health::Health>,
 }
 
 /// Cross-origin access for the configured origins only (none by default): a browser on

@@ -31,7 +31,7 @@ pub const FIRST_PLAN_YEAR: i32 = 2021;
 
 /// NOT_FOUND unless the plan is assessed in `year`: from 2021 to the current year.
 pub fn check_year(year: i32) -> AppResult<()> {
-    let current = chrono::Datelike::year(&period::today_in_county());
+    let current = chrono::Datelike::year(&period::today_in_county(crate::clock::now()));
     if (FIRST_PLAN_YEAR..=current).contains(&year) {
         Ok(())
     } else {
@@ -468,7 +468,7 @@ pub async fn set_scheme(
         definition: Set(definition.clone()),
         note: Set(note),
         created_by: Set(actor.identity.subject.clone()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     };
     let stored = match row.insert(&*tx).await {
         Ok(r) => r,
@@ -539,7 +539,7 @@ pub async fn adjust(
         points: Set(points.to_string()),
         reason: Set(reason.clone()),
         created_by: Set(actor.identity.subject.clone()),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     }
     .insert(&*tx)
     .await?;
@@ -570,7 +570,7 @@ pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: i3
     ensure_open(&*tx, catalog.plan.id, year).await?;
     let scheme = scheme_for(&*tx, catalog.plan.id, year).await?;
     let (data, live) = live_results(&*tx, catalog, year, &scheme.scheme, scheme.version).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let inserted = assessment_finalization::ActiveModel {
         id: NotSet,
         plan_id: Set(catalog.plan.id),

@@ -29,7 +29,7 @@ pub struct AuditRecord {
 pub async fn record(conn: &impl ConnectionTrait, actor: Actor<'_>, rec: AuditRecord) -> AppResult<()> {
     let event = audit_event::ActiveModel {
         id: NotSet,
-        occurred_at: Set(Utc::now()),
+        occurred_at: Set(crate::clock::now()),
         actor_subject: Set(actor.identity.subject.clone()),
         actor_role: Set(actor.identity.role.as_str().to_string()),
         actor_unit_id: Set(actor.identity.unit_id()),

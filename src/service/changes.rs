@@ -101,7 +101,7 @@ pub async fn record(conn: &impl ConnectionTrait, change: Change) -> AppResult<()
             Expr::val(operation),
             Expr::val(change.action),
             Expr::val(change.task_id),
-            Expr::val(Utc::now()),
+            Expr::val(crate::clock::now()),
         ])
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("change_log insert: {e}")))?
         .to_owned();
@@ -196,7 +196,7 @@ pub async fn feed(
     after: Option<Position>,
     first: u64,
 ) -> AppResult<Feed> {
-    if since.is_some_and(|s| s > Utc::now()) {
+    if since.is_some_and(|s| s > crate::clock::now()) {
         return Err(AppError::validation("`since` is in the future"));
     }
     let mut q = change_log::Entity::find();

@@ -1,6 +1,5 @@
 //! What administrators configure beyond the document: units, group members, superior targets.
 
-use chrono::Utc;
 use entity::{group_membership, indicator, superior_target, unit};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
@@ -82,7 +81,7 @@ pub async fn create_unit(
         }
         group_rows.push(row);
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let created = unit::ActiveModel {
         id: NotSet,
         code: Set(code.as_str().to_string()),
@@ -154,7 +153,7 @@ pub async fn add_group_member(
     let inserted = group_membership::Entity::insert(group_membership::ActiveModel {
         group_unit_id: Set(g.id),
         member_unit_id: Set(m.id),
-        created_at: Set(Utc::now()),
+        created_at: Set(crate::clock::now()),
     })
     .exec_without_returning(&*tx)
     .await;
@@ -251,7 +250,7 @@ pub async fn set_superior_target(
         .filter(superior_target::Column::Year.eq(year))
         .one(&*tx)
         .await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let stored = match &existing {
         Some(e) => {
             let mut am: superior_target::ActiveModel = e.clone().into();

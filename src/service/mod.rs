@@ -8,6 +8,7 @@ pub mod compliance;
 pub mod configuration;
 pub mod events;
 pub mod export;
+pub mod idempotency;
 pub mod identity;
 pub mod indicators;
 pub mod page;

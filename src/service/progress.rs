@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use entity::{task, task_progress};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -16,6 +15,7 @@ use crate::domain::{period, text, ExactDecimal, Period, ProgressStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
 use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
+use crate::service::idempotency::{self, IdempotencyKey};
 use crate::service::values::TextLimits;
 use crate::service::{append_with_retries, is_unique_violation, Actor, Attempt};
 
@@ -63,8 +63,9 @@ pub async fn update(
     task: &task::Model,
     report: &ProgressReport,
     limits: TextLimits,
+    idempotency: Option<&IdempotencyKey>,
 ) -> AppResult<task_progress::Model> {
-    if report.period.is_future(period::today_in_county()) {
+    if report.period.is_future(period::today_in_county(crate::clock::now())) {
         return Err(AppError::validation(format!("period {} has not begun yet", report.period)));
     }
     if report.expected_version.is_some_and(|v| v < 0) {
@@ -76,10 +77,28 @@ pub async fn update(
         return Err(AppError::validation("a BLOCKED task needs a summary saying why"));
     }
     let evidence = text::evidence(&report.evidence, limits.evidence_items, limits.evidence_chars)?;
-    append_with_retries(report.expected_version.is_some(), "update of this task and period", || {
-        try_update(db, actor, task, report, percent.clone(), summary.clone(), &evidence)
+    let checked = CheckedProgress { percent, summary, evidence };
+    let optimistic = report.expected_version.is_some() && idempotency.is_none();
+    append_with_retries(optimistic, "update of this task and period", || {
+        try_update(db, actor, task, report, &checked, idempotency)
     })
     .await
+}
+
+/// The canonical content of an update, for its idempotency key.
+pub fn fingerprint(task_number: i32, report: &ProgressReport) -> serde_json::Value {
+    json!({
+        "task": task_number, "period": report.period.to_string(), "status": report.status.as_str(),
+        "percent": report.percent.map(|p| p.to_string()), "summary": report.summary, "evidence": report.evidence,
+        "expectedVersion": report.expected_version,
+    })
+}
+
+/// An update checked: what will be stored.
+struct CheckedProgress {
+    percent: Option<String>,
+    summary: Option<String>,
+    evidence: Vec<String>,
 }
 
 async fn try_update(
@@ -87,11 +106,18 @@ async fn try_update(
     actor: Actor<'_>,
     task: &task::Model,
     report: &ProgressReport,
-    percent: Option<String>,
-    summary: Option<String>,
-    evidence: &[String],
+    checked: &CheckedProgress,
+    idempotency: Option<&IdempotencyKey>,
 ) -> AppResult<Attempt<task_progress::Model>> {
     let tx = db.begin_write().await?;
+    if let Some(key) = idempotency {
+        if let Some(id) = idempotency::replay(&*tx, key).await? {
+            let stored = task_progress::Entity::find_by_id(id).one(&*tx).await?.ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("idempotency key names a missing progress {id}"))
+            })?;
+            return Ok(Attempt::Done(stored));
+        }
+    }
     let period = report.period.to_string();
     let latest = task_progress::Entity::find()
         .filter(task_progress::Column::TaskId.eq(task.id))
@@ -114,12 +140,12 @@ async fn try_update(
         period: Set(period.clone()),
         version: Set(latest_version + 1),
         status: Set(report.status.as_str().to_string()),
-        percent: Set(percent),
-        summary: Set(summary),
-        evidence: Set(json!(evidence)),
+        percent: Set(checked.percent.clone()),
+        summary: Set(checked.summary.clone()),
+        evidence: Set(json!(checked.evidence)),
         unit_id: Set(actor.identity.unit_id()),
         reported_by: Set(actor.identity.subject.clone()),
-        reported_at: Set(Utc::now()),
+        reported_at: Set(crate::clock::now()),
     };
     let stored = match row.insert(&*tx).await {
         Ok(p) => p,
@@ -152,6 +178,11 @@ async fn try_update(
         },
     )
     .await?;
+    if let Some(key) = idempotency {
+        if !idempotency::remember(&*tx, key, stored.id).await? {
+            return Ok(Attempt::LostRace);
+        }
+    }
     tx.commit().await?;
     Ok(Attempt::Done(stored))
 }

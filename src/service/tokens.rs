@@ -76,7 +76,7 @@ pub async fn issue(
         role: Set(req.role.as_str().to_string()),
         unit_id: Set(unit.as_ref().map(|u| u.id)),
         kid: Set(tokens.signing_kid().to_string()),
-        issued_at: Set(Utc::now()),
+        issued_at: Set(crate::clock::now()),
         expires_at: Set(expires_at),
     })
     .exec_without_returning(&*tx)
@@ -117,7 +117,7 @@ pub async fn revoke(db: &Db, actor: Actor<'_>, jti: &str, reason: Option<&str>) 
     let known = issued_token::Entity::find_by_id(jti.to_string()).one(&*tx).await?;
     revoked_token::Entity::insert(revoked_token::ActiveModel {
         jti: Set(jti.to_string()),
-        revoked_at: Set(Utc::now()),
+        revoked_at: Set(crate::clock::now()),
         revoked_by: Set(actor.identity.subject.clone()),
         reason: Set(reason.clone()),
     })

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use entity::{indicator, indicator_value};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
@@ -17,6 +16,7 @@ use crate::domain::{period, text, ExactDecimal, Frequency, IndicatorKind, Period
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
 use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
+use crate::service::idempotency::{self, IdempotencyKey};
 use crate::service::page::{keyset_page, Page, PageRequest};
 use crate::service::{append_with_retries, is_unique_violation, Actor, Attempt};
 
@@ -76,7 +76,7 @@ fn check_report(indicator: &indicator::Model, report: &ValueReport, limits: Text
             }
         )));
     }
-    if period.is_future(period::today_in_county()) {
+    if period.is_future(period::today_in_county(crate::clock::now())) {
         return Err(AppError::validation(format!("period {period} has not begun yet")));
     }
     let (value, implemented) = match (kind.is_numeric(), report.value, report.implemented) {
@@ -144,7 +144,8 @@ pub fn audit_json(v: &indicator_value::Model) -> serde_json::Value {
 
 /// Stores a new revision of the indicator's value for the period, with its audit event,
 /// in one transaction. With `expected_revision`, a report not based on the current
-/// revision is a CONFLICT and writes nothing.
+/// revision is a CONFLICT and writes nothing. With an idempotency key already used for
+/// this same report, nothing is written and the revision that request stored is returned.
 #[tracing::instrument(skip_all, fields(indicator = %indicator.code, period = %report.period))]
 pub async fn report(
     db: &Db,
@@ -152,12 +153,24 @@ pub async fn report(
     indicator: &indicator::Model,
     report: &ValueReport,
     limits: TextLimits,
+    idempotency: Option<&IdempotencyKey>,
 ) -> AppResult<indicator_value::Model> {
     let checked = check_report(indicator, report, limits)?;
-    append_with_retries(report.expected_revision.is_some(), "report for this indicator and period", || {
-        try_report(db, actor, indicator, &checked, report.expected_revision)
+    // A retry with a key replays after losing a race to its own first attempt.
+    let optimistic = report.expected_revision.is_some() && idempotency.is_none();
+    append_with_retries(optimistic, "report for this indicator and period", || {
+        try_report(db, actor, indicator, &checked, report.expected_revision, idempotency)
     })
     .await
+}
+
+/// The canonical content of a report, for its idempotency key.
+pub fn report_fingerprint(indicator_code: &str, report: &ValueReport) -> serde_json::Value {
+    json!({
+        "indicator": indicator_code, "period": report.period.to_string(),
+        "value": report.value.map(|v| v.to_string()), "implemented": report.implemented,
+        "note": report.note, "evidence": report.evidence, "expectedRevision": report.expected_revision,
+    })
 }
 
 async fn try_report(
@@ -166,8 +179,14 @@ async fn try_report(
     indicator: &indicator::Model,
     checked: &CheckedReport,
     expected_revision: Option<i32>,
+    idempotency: Option<&IdempotencyKey>,
 ) -> AppResult<Attempt<indicator_value::Model>> {
     let tx = db.begin_write().await?;
+    if let Some(key) = idempotency {
+        if let Some(id) = idempotency::replay(&*tx, key).await? {
+            return Ok(Attempt::Done(find_value(&*tx, id).await?));
+        }
+    }
     let period = checked.period.to_string();
     // The current revision and the latest one (at most two rows, by index, however many
     // revisions the period has).
@@ -209,7 +228,7 @@ async fn try_report(
         status: Set(ValueStatus::Submitted.as_str().to_string()),
         unit_id: Set(actor.identity.unit_id()),
         reported_by: Set(actor.identity.subject.clone()),
-        reported_at: Set(Utc::now()),
+        reported_at: Set(crate::clock::now()),
         note: Set(checked.note.clone()),
         evidence: Set(json!(checked.evidence)),
         reviewed_by: Set(None),
@@ -248,6 +267,12 @@ async fn try_report(
         },
     )
     .await?;
+    if let Some(key) = idempotency {
+        if !idempotency::remember(&*tx, key, stored.id).await? {
+            // A concurrent request with the same key committed first: replay it.
+            return Ok(Attempt::LostRace);
+        }
+    }
     tx.commit().await?;
     Ok(Attempt::Done(stored))
 }
@@ -301,7 +326,7 @@ pub async fn review(
             target.as_str()
         )));
     }
-    let now = Utc::now();
+    let now = crate::clock::now();
     let updated = indicator_value::Entity::update_many()
         .col_expr(indicator_value::Column::Status, Expr::val(target.as_str()))
         .col_expr(indicator_value::Column::ReviewedBy, Expr::val(actor.identity.subject.clone()))

@@ -22,6 +22,12 @@ pub struct ReportIndicatorValueInput {
     /// The current revision this report is based on (0 when there is none yet). When given
     /// and stale, the report fails with CONFLICT and writes nothing.
     pub expected_revision: Option<i32>,
+    /// A key of the client's (e.g. a UUID) that makes a retry safe: the same report sent
+    /// again with the same key (after a timeout, or an UNAVAILABLE answer) is stored once,
+    /// and the retry is answered with the revision the first one stored. Keys belong to the
+    /// token's subject, are kept for 7 days, and a key reused for a different report is a
+    /// CONFLICT.
+    pub idempotency_key: Option<String>,
 }
 
 /// The assessment office's confirmation of a revision.
@@ -59,6 +65,8 @@ pub struct UpdateTaskProgressInput {
     /// The latest version this update is based on (0 when there is none yet). When given
     /// and stale, the update fails with CONFLICT and writes nothing.
     pub expected_version: Option<i32>,
+    /// A key of the client's that makes a retry safe (see `ReportIndicatorValueInput`).
+    pub idempotency_key: Option<String>,
 }
 
 /// The target a higher authority set for an indicator in a year.

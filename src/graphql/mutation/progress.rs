@@ -4,6 +4,7 @@ use crate::graphql::access;
 use crate::graphql::context;
 use crate::graphql::input::UpdateTaskProgressInput;
 use crate::graphql::object::TaskProgress;
+use crate::service::idempotency::IdempotencyKey;
 use crate::service::progress::{self, ProgressReport};
 use crate::service::tasks;
 use crate::service::values::TextLimits;
@@ -38,7 +39,13 @@ impl ProgressMutation {
             expected_version: input.expected_version,
         };
         let limits = TextLimits::from(context::settings(ctx)?);
-        let stored = progress::update(db, actor, &task, &report, limits).await?;
+        let key = IdempotencyKey::optional(
+            actor,
+            input.idempotency_key.as_deref(),
+            "updateTaskProgress",
+            &progress::fingerprint(task.number, &report),
+        )?;
+        let stored = progress::update(db, actor, &task, &report, limits, key.as_ref()).await?;
         Ok(TaskProgressPayload { progress: TaskProgress(stored) })
     }
 }

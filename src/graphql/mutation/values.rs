@@ -5,6 +5,7 @@ use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::input::{RejectIndicatorValueInput, ReportIndicatorValueInput, VerifyIndicatorValueInput};
 use crate::graphql::object::IndicatorValue;
+use crate::service::idempotency::IdempotencyKey;
 use crate::service::indicators;
 use crate::service::values::{self, Review, TextLimits, ValueReport};
 
@@ -53,7 +54,13 @@ impl ValueMutation {
             expected_revision: input.expected_revision,
         };
         let limits = TextLimits::from(context::settings(ctx)?);
-        let stored = values::report(db, actor, &found, &report, limits).await?;
+        let key = IdempotencyKey::optional(
+            actor,
+            input.idempotency_key.as_deref(),
+            "reportIndicatorValue",
+            &values::report_fingerprint(&input.indicator_code, &report),
+        )?;
+        let stored = values::report(db, actor, &found, &report, limits, key.as_ref()).await?;
         Ok(IndicatorValuePayload { value: IndicatorValue(stored) })
     }
 
