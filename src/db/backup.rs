@@ -48,16 +48,6 @@ fn run(mut command: Command, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The SQLite file a `sqlite:` URL names.
-fn sqlite_path(url: &str) -> anyhow::Result<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).context("not a SQLite URL")?;
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        bail!("{url} names no database file");
-    }
-    Ok(PathBuf::from(path))
-}
-
 fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -111,7 +101,8 @@ async fn restore_postgres(settings: &Settings, file: &Path) -> anyhow::Result<in
 }
 
 async fn restore_sqlite(settings: &Settings, file: &Path) -> anyhow::Result<incarnation::Incarnation> {
-    let target = sqlite_path(&settings.database_url)?;
+    let target = super::sqlite_path(&settings.database_url)
+        .with_context(|| format!("{} names no database file", settings.database_url))?;
     // The backup, copied aside and brought to this version's schema.
     let staged = target.with_extension(format!("restore-{}", uuid::Uuid::new_v4().simple()));
     std::fs::copy(file, &staged).with_context(|| format!("cannot copy {} next to the database", file.display()))?;

@@ -75,8 +75,16 @@ impl Health {
         }
     }
 
-    /// Proves a write now and records what it found.
+    /// Proves a write now and records what it found. On SQLite the free space of the
+    /// file's file system is measured too: a small write can succeed in the WAL's reused
+    /// space while any larger one fails, so a probe alone cannot see a full disk.
     pub async fn probe(&self, db: &Db) {
+        if let Some(free) = db.sqlite_file().and_then(|f| free_bytes(&f)) {
+            if free < MIN_FREE_BYTES {
+                self.set_write(Some(Problem::OutOfSpace));
+                return;
+            }
+        }
         let found = match db.probe_write().await {
             Ok(()) => None,
             Err(AppError::Unavailable { source, .. }) => {
@@ -109,6 +117,23 @@ impl Health {
             Err(e) => tracing::warn!(error = %e, "cannot check the database's integrity"),
         }
     }
+}
+
+/// Below this much free space on the SQLite file's file system, the database counts as out
+/// of space (writes are about to fail or failing).
+pub const MIN_FREE_BYTES: u64 = 1024 * 1024;
+
+/// Free bytes for unprivileged writers on the file system holding `file`.
+#[cfg(unix)]
+pub fn free_bytes(file: &std::path::Path) -> Option<u64> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let stat = rustix::fs::statvfs(dir).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+#[cfg(not(unix))]
+pub fn free_bytes(_file: &std::path::Path) -> Option<u64> {
+    None
 }
 
 /// SQLite's own integrity check: `quick_check` (`full`: `integrity_check`, which also

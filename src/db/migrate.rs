@@ -102,17 +102,27 @@ async fn apply(db: &Db) -> anyhow::Result<()> {
     if applied.len() == known.len() {
         return Ok(());
     }
-    match Migrator::up(&db.conn, None).await {
-        Ok(()) => Ok(()),
-        // Another process applied them meanwhile (SQLite has no advisory lock; its
-        // transactions made the other's work all or nothing): fine when all are there now.
-        Err(e) => match self::applied(db).await {
-            Ok(now) if now == known => {
-                tracing::info!("another process applied the migrations meanwhile");
-                Ok(())
+    // On SQLite another process starting at the same time may apply a migration between
+    // our reading the pending ones and applying them (there is no advisory lock; each
+    // migration is all or nothing): its row then collides with ours, and we try again
+    // from what is recorded now.
+    let mut attempt = 0u64;
+    loop {
+        match Migrator::up(&db.conn, None).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                attempt += 1;
+                let now = self::applied(db).await.unwrap_or_default();
+                if now == known {
+                    tracing::info!("another process applied the migrations meanwhile");
+                    return Ok(());
+                }
+                if attempt >= 10 || now.len() <= applied.len() && attempt >= 3 {
+                    return Err(anyhow::Error::new(e).context("migration failed"));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
             }
-            _ => Err(anyhow::Error::new(e).context("migration failed")),
-        },
+        }
     }
 }
 

@@ -147,6 +147,11 @@ impl Db {
         migrate::up(self).await
     }
 
+    /// The SQLite database file, if this is one.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        sqlite_path(&self.url)
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }
@@ -210,6 +215,16 @@ fn clean(transaction_depth: usize) -> bool {
         return false;
     }
     true
+}
+
+/// The SQLite file a `sqlite:` URL names (`None` for another database or in memory).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || path.starts_with("file::memory:") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
 }
 
 /// Hides the password of a database URL for messages.

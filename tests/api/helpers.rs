@@ -132,6 +132,74 @@ pub async fn fresh_database() -> (String, Option<TempFile>) {
     }
 }
 
+/// A new empty database (nothing migrated): its URL and, for SQLite, its file.
+pub async fn empty_database() -> (String, Option<TempFile>) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    if on_postgres() {
+        let base = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
+        let name = format!("ecoplan_empty_{}", &id[..16]);
+        let admin = sea_orm::Database::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+        use sea_orm::ConnectionTrait;
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+        admin.close().await.ok();
+        (postgres_url_with_db(&base, &name), None)
+    } else {
+        let path = std::env::temp_dir().join(format!("ecoplan-empty-{id}.db"));
+        (format!("sqlite://{}?mode=rwc", path.display()), Some(TempFile(path)))
+    }
+}
+
+/// The SQLite file of a template copy (for tests that put it elsewhere).
+pub async fn template_file() -> std::path::PathBuf {
+    std::path::PathBuf::from(template().await)
+}
+
+/// Whether this run is CI (`ECOPLAN_CI=1`, set by `.ci/run`): tests that need something
+/// of the machine (root to mount a small file system, PostgreSQL's server binaries) must
+/// then run and fail loudly when they cannot, instead of skipping.
+pub fn in_ci() -> bool {
+    std::env::var("ECOPLAN_CI").is_ok_and(|v| v == "1")
+}
+
+/// A small tmpfs mounted for a test (root only), unmounted when dropped.
+pub struct Tmpfs(pub std::path::PathBuf);
+
+impl Tmpfs {
+    /// Mounts `size` (e.g. `"4m"`); `None` when this process may not mount (not root),
+    /// which fails the test in CI (see [`in_ci`]).
+    pub fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = std::env::temp_dir().join(format!("ecoplan-tmpfs-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = std::fs::remove_dir(&dir);
+            assert!(!in_ci(), "this test mounts a tmpfs and must run as root in CI");
+            eprintln!("skipped: mounting a tmpfs needs root");
+            return None;
+        }
+        Some(Tmpfs(dir))
+    }
+
+    /// Remounts read-only (`true`) or read-write.
+    pub fn remount(&self, read_only: bool) {
+        let mode = if read_only { "remount,ro" } else { "remount,rw" };
+        let ok =
+            std::process::Command::new("mount").args(["-o", mode]).arg(&self.0).status().is_ok_and(|s| s.success());
+        assert!(ok, "remount {mode}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -141,6 +209,16 @@ pub async fn spawn_app_on(database_url: &str) -> TestApp {
     start(database_url.to_string(), None, |_| {}).await
 }
 
+/// Like [`spawn_app_on`], with settings adjusted by `configure`.
+pub async fn spawn_app_on_with(database_url: &str, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    start(database_url.to_string(), None, configure).await
+}
+
+/// Starts the application on a database of the caller's; the error when it refuses to.
+pub async fn try_spawn_app_on(database_url: &str) -> Result<TestApp, String> {
+    try_start(database_url.to_string(), None, |_| {}).await.map_err(|e| format!("{e:#}"))
+}
+
 /// Starts the application with settings adjusted by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (database_url, sqlite_file) = fresh_database().await;
@@ -148,17 +226,25 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 async fn start(database_url: String, sqlite_file: Option<TempFile>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    try_start(database_url, sqlite_file, configure).await.expect("build application")
+}
+
+async fn try_start(
+    database_url: String,
+    sqlite_file: Option<TempFile>,
+    configure: impl FnOnce(&mut Settings),
+) -> anyhow::Result<TestApp> {
     ecoplan::telemetry::init_for_tests();
     let mut settings = base_settings();
     settings.database_url = database_url.clone();
     configure(&mut settings);
-    let app = Application::build(settings.clone()).await.expect("build application");
+    let app = Application::build(settings.clone()).await?;
     let port = app.port();
     let db = app.db().clone();
     let tokens = app.tokens();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    Ok(TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
@@ -168,7 +254,7 @@ async fn start(database_url: String, sqlite_file: Option<TempFile>, configure: i
         database_url,
         handle,
         _sqlite_file: sqlite_file,
-    }
+    })
 }
 
 impl TestApp {

@@ -28,6 +28,7 @@ mod process;
 mod progress;
 mod rate_limit;
 mod restart;
+mod safety;
 mod schema;
 mod scoping;
 mod subscriptions;
