@@ -292,13 +292,12 @@ async fn export(settings: &Settings, command: ExportCommand) -> anyhow::Result<(
     use anyhow::Context as _;
     enum Wanted {
         Values(crate::domain::Period),
-        SelfEvaluation(i32),
+        SelfEvaluation(crate::domain::PlanYear),
     }
     let (wanted, file) = match command {
         ExportCommand::Values { period, file } => (Wanted::Values(crate::domain::Period::parse(&period)?), file),
         ExportCommand::SelfEvaluation { year, file } => {
-            let year = exports::parse_year(&year)?;
-            crate::service::assessment::check_year(year)?;
+            let year = crate::service::assessment::plan_year(exports::parse_year(&year)?)?;
             (Wanted::SelfEvaluation(year), file)
         }
     };

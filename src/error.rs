@@ -89,6 +89,12 @@ impl AppError {
     }
 }
 
+impl From<crate::domain::Invalid> for AppError {
+    fn from(e: crate::domain::Invalid) -> Self {
+        AppError::Validation(e.0)
+    }
+}
+
 /// How long a client is asked to wait before retrying a request the database could not
 /// serve (`Retry-After`).
 pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);

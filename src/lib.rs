@@ -6,7 +6,11 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
-pub mod domain;
+/// The domain layer, a crate of its own (`domain/`) so that the compiler keeps web, GraphQL
+/// and database code out of it.
+pub mod domain {
+    pub use ecoplan_domain::*;
+}
 pub mod error;
 pub mod gate;
 pub mod graphql;

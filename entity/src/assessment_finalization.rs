@@ -1,4 +1,5 @@
 //! A finalized assessment year: its scores are frozen in snapshots.
+use ecoplan_domain::PlanYear;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub plan_id: i32,
-    pub year: i32,
+    pub year: PlanYear,
     pub scheme_version: i32,
     pub finalized_by: String,
     pub finalized_at: DateTimeUtc,

@@ -1,4 +1,5 @@
 //! The frozen result of a unit's assessment in a finalized year.
+use ecoplan_domain::PlanYear;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub plan_id: i32,
-    pub year: i32,
+    pub year: PlanYear,
     pub unit_id: i32,
     /// The whole result (score, grade, rank, breakdown …) as JSON.
     pub result: Json,

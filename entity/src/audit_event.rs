@@ -1,4 +1,5 @@
 //! One successful write, recorded in the same transaction as the write.
+use ecoplan_domain::Role;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub occurred_at: DateTimeUtc,
     pub actor_subject: String,
-    pub actor_role: String,
+    pub actor_role: Role,
     pub actor_unit_id: Option<i32>,
     pub action: String,
     pub target_type: String,

@@ -1,4 +1,5 @@
 //! One change for incremental sync, recorded in the same transaction as the change.
+use ecoplan_domain::{ChangeKind, ChangeOperation};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,7 +12,7 @@ pub struct Model {
     /// The writing transaction's id on PostgreSQL; 0 on SQLite.
     pub txid: i64,
     /// VALUE, PROGRESS, TASK, INDICATOR, UNIT, GROUP_MEMBERSHIP or SUPERIOR_TARGET.
-    pub kind: String,
+    pub kind: ChangeKind,
     /// The id of the changed row (for GROUP_MEMBERSHIP: the member unit).
     pub entity_id: i64,
     /// For GROUP_MEMBERSHIP: the group unit.
@@ -19,7 +20,7 @@ pub struct Model {
     /// The natural key, e.g. `straw_utilization_rate/2022#2`.
     pub entity_key: String,
     /// UPSERT, or TOMBSTONE for what was rejected or removed.
-    pub operation: String,
+    pub operation: ChangeOperation,
     /// The write that made the change (an audit action such as `indicator_value.verify`;
     /// `existing` for what was there when the log began).
     pub action: String,

@@ -1,4 +1,5 @@
 //! A measurable or checkable target stated by a task.
+use ecoplan_domain::{Direction, Frequency, IndicatorCode, IndicatorKind};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,14 +10,14 @@ pub struct Model {
     pub plan_id: i32,
     pub task_id: i32,
     #[sea_orm(unique)]
-    pub code: String,
+    pub code: IndicatorCode,
     pub name: String,
     /// The verbatim phrase of the task's text that states the indicator.
     pub statement: String,
-    pub kind: String,
+    pub kind: IndicatorKind,
     pub measurement_unit: Option<String>,
-    pub direction: String,
-    pub frequency: String,
+    pub direction: Direction,
+    pub frequency: Frequency,
     pub position: i32,
 }
 

@@ -1,4 +1,5 @@
 //! One condition of an indicator; all of an indicator's conditions must hold.
+use ecoplan_domain::{Comparator, ExactDecimal};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,9 +9,9 @@ pub struct Model {
     pub id: i32,
     pub indicator_id: i32,
     pub position: i32,
-    pub comparator: String,
+    pub comparator: Comparator,
     /// Canonical decimal string for AT_LEAST / AT_MOST / EQUALS, otherwise NULL.
-    pub target: Option<String>,
+    pub target: Option<ExactDecimal>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,5 @@
 //! One revision of a reported indicator value for a period.
+use ecoplan_domain::{ExactDecimal, Period, ValueStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,14 +9,14 @@ pub struct Model {
     pub id: i64,
     pub indicator_id: i32,
     /// Canonical period: `2021`, `2021-Q3` or `2021-07`.
-    pub period: String,
+    pub period: Period,
     pub revision: i32,
     /// Canonical decimal string for numeric and count indicators.
-    pub value: Option<String>,
+    pub value: Option<ExactDecimal>,
     /// The answer for yes/no indicators.
     pub implemented: Option<bool>,
     /// SUBMITTED, VERIFIED or REJECTED.
-    pub status: String,
+    pub status: ValueStatus,
     pub unit_id: Option<i32>,
     pub reported_by: String,
     pub reported_at: DateTimeUtc,

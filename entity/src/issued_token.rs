@@ -1,4 +1,5 @@
 //! A token issued by `ecoplan token issue` (the token itself is never stored).
+use ecoplan_domain::Role;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub jti: String,
     pub subject: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<i32>,
     pub kid: String,
     pub issued_at: DateTimeUtc,

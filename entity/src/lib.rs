@@ -26,22 +26,3 @@ pub mod task;
 pub mod task_assignment;
 pub mod task_progress;
 pub mod unit;
-
-pub mod prelude {
-    pub use super::audit_event::Entity as AuditEvent;
-    pub use super::domain::Entity as Domain;
-    pub use super::group_membership::Entity as GroupMembership;
-    pub use super::indicator::Entity as Indicator;
-    pub use super::indicator_condition::Entity as IndicatorCondition;
-    pub use super::indicator_value::Entity as IndicatorValue;
-    pub use super::issued_token::Entity as IssuedToken;
-    pub use super::plan::Entity as Plan;
-    pub use super::revoked_token::Entity as RevokedToken;
-    pub use super::section::Entity as Section;
-    pub use super::signing_key::Entity as SigningKey;
-    pub use super::superior_target::Entity as SuperiorTarget;
-    pub use super::task::Entity as Task;
-    pub use super::task_assignment::Entity as TaskAssignment;
-    pub use super::task_progress::Entity as TaskProgress;
-    pub use super::unit::Entity as Unit;
-}

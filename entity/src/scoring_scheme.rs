@@ -1,4 +1,5 @@
 //! A version of the scoring scheme for a plan year (configuration set by admin or assessor).
+use ecoplan_domain::PlanYear;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub plan_id: i32,
-    pub year: i32,
+    pub year: PlanYear,
     pub version: i32,
     /// The scheme's weights, deductions and grade thresholds (JSON).
     pub definition: Json,

@@ -1,4 +1,5 @@
 //! The target a higher authority set for an indicator in a year (configuration).
+use ecoplan_domain::ExactDecimal;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: i32,
     pub indicator_id: i32,
     pub year: i32,
-    pub target: String,
+    pub target: ExactDecimal,
     #[sea_orm(column_type = "Text", nullable)]
     pub source: Option<String>,
     pub set_by: String,

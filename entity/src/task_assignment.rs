@@ -1,4 +1,5 @@
 //! A unit named by a task, as RESPONSIBLE (责任单位) or LEAD (牵头单位).
+use ecoplan_domain::AssignmentRole;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: i32,
     pub task_id: i32,
     pub unit_id: i32,
-    pub role: String,
+    pub role: AssignmentRole,
     /// The unit's name exactly as the task's text writes it.
     pub as_written: String,
     pub position: i32,

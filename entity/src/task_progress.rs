@@ -1,4 +1,5 @@
 //! One version of a task's progress report for a period.
+use ecoplan_domain::{ExactDecimal, Period, ProgressStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,12 +8,12 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub task_id: i32,
-    pub period: String,
+    pub period: Period,
     pub version: i32,
     /// NOT_STARTED, IN_PROGRESS, COMPLETED or BLOCKED.
-    pub status: String,
+    pub status: ProgressStatus,
     /// Canonical decimal string between 0 and 100.
-    pub percent: Option<String>,
+    pub percent: Option<ExactDecimal>,
     #[sea_orm(column_type = "Text", nullable)]
     pub summary: Option<String>,
     pub evidence: Json,

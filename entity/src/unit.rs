@@ -1,4 +1,5 @@
 //! A responsible unit (bureau, office, township government) or a group of units.
+use ecoplan_domain::{UnitCode, UnitOrigin};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,11 +8,11 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     #[sea_orm(unique)]
-    pub code: String,
+    pub code: UnitCode,
     pub name: String,
     pub is_group: bool,
     /// `PLAN` when the document names the unit, `CONFIGURATION` when an admin created it.
-    pub origin: String,
+    pub origin: UnitOrigin,
     /// Other spellings of the name in the document (JSON array of strings).
     pub aliases: Json,
     pub created_at: DateTimeUtc,

@@ -70,6 +70,12 @@ pub fn may_review_values(identity: &Identity) -> bool {
     identity.role == Role::Assessor
 }
 
+/// Whether `identity` may verify or reject this revision now: the assessment office, and
+/// only a revision not yet rejected (a rejected one no longer counts and stays so).
+pub fn may_review_value(identity: &Identity, status: crate::domain::ValueStatus) -> bool {
+    may_review_values(identity) && status != crate::domain::ValueStatus::Rejected
+}
+
 pub fn authorize_review_values(identity: &Identity) -> AppResult<()> {
     if may_review_values(identity) {
         Ok(())
@@ -141,6 +147,16 @@ pub enum AssessmentScope {
     Unit(i32),
 }
 
+impl AssessmentScope {
+    /// Whether the scope covers this unit's assessment.
+    pub fn covers(&self, unit_id: i32) -> bool {
+        match self {
+            AssessmentScope::All => true,
+            AssessmentScope::Unit(own) => *own == unit_id,
+        }
+    }
+}
+
 /// Assessments are read by administrators and the assessment office, and by a department
 /// for its own unit; integration tokens read none (scores are not indicator data).
 pub fn assessment_scope(identity: &Identity) -> AppResult<AssessmentScope> {
@@ -153,10 +169,10 @@ pub fn assessment_scope(identity: &Identity) -> AppResult<AssessmentScope> {
 
 /// FORBIDDEN unless the identity may read this unit's assessment.
 pub fn authorize_assessment_read(identity: &Identity, unit_id: i32) -> AppResult<()> {
-    match assessment_scope(identity)? {
-        AssessmentScope::All => Ok(()),
-        AssessmentScope::Unit(own) if own == unit_id => Ok(()),
-        AssessmentScope::Unit(_) => Err(AppError::forbidden("a department reads only its own assessment")),
+    if assessment_scope(identity)?.covers(unit_id) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("a department reads only its own assessment"))
     }
 }
 
@@ -211,6 +227,26 @@ mod tests {
         assert!(!may_review_values(&who(Role::Integration, None, vec![])));
         assert!(!may_configure(&who(Role::Assessor, None, vec![])));
         assert!(audit_scope(&who(Role::Integration, None, vec![])).is_err());
+    }
+
+    #[test]
+    fn only_the_assessment_office_reviews_and_not_a_rejected_revision() {
+        use crate::domain::ValueStatus;
+        let assessor = who(Role::Assessor, None, vec![]);
+        assert!(may_review_value(&assessor, ValueStatus::Submitted));
+        assert!(may_review_value(&assessor, ValueStatus::Verified));
+        assert!(!may_review_value(&assessor, ValueStatus::Rejected));
+        assert!(!may_review_value(&who(Role::Admin, None, vec![]), ValueStatus::Submitted));
+    }
+
+    #[test]
+    fn a_department_reads_its_own_assessment_only() {
+        let d = who(Role::Department, Some(3), vec![22]);
+        assert!(assessment_scope(&d).unwrap().covers(3));
+        assert!(!assessment_scope(&d).unwrap().covers(22), "not its group's");
+        assert!(authorize_assessment_read(&d, 4).is_err());
+        assert!(assessment_scope(&who(Role::Assessor, None, vec![])).unwrap().covers(4));
+        assert!(assessment_scope(&who(Role::Integration, None, vec![])).is_err());
     }
 
     #[test]

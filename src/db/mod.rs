@@ -184,21 +184,13 @@ impl Db {
     }
 
     /// Proves the database takes writes now: a committed write of one row that changes
-    /// nothing (the data version set to itself). A full disk, a read-only file or a standby
-    /// fails it; it takes the SQLite write gate like any write.
+    /// nothing (the data version set to itself, so no cached response is retired). A full
+    /// disk, a read-only file or a standby fails it; it takes the SQLite write gate like
+    /// any write.
     pub async fn probe_write(&self) -> AppResult<()> {
-        let gate = match &self.write_gate {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
-        };
-        let options = TransactionOptions {
-            sqlite_transaction_mode: gate.as_ref().map(|_| SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        };
-        let tx = self.conn.begin_with_options(options).await?;
-        tx.execute_unprepared("UPDATE data_version SET version = version WHERE id = 1").await?;
-        tx.commit().await?;
-        drop(gate);
+        let write = self.begin_write().await?;
+        write.tx.execute_unprepared("UPDATE data_version SET version = version WHERE id = 1").await?;
+        write.tx.commit().await?;
         Ok(())
     }
 }

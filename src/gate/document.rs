@@ -35,6 +35,13 @@ pub struct DocumentLimits {
     pub introspection: bool,
 }
 
+impl Default for DocumentLimits {
+    /// The limits of the default settings.
+    fn default() -> Self {
+        DocumentLimits::from_settings(&Settings::default())
+    }
+}
+
 impl DocumentLimits {
     pub fn from_settings(settings: &Settings) -> DocumentLimits {
         DocumentLimits {
@@ -367,14 +374,7 @@ mod tests {
     use super::*;
 
     fn limits() -> DocumentLimits {
-        DocumentLimits {
-            max_tokens: 5000,
-            max_nesting: 40,
-            max_aliases: 30,
-            max_root_fields: 20,
-            max_fields: 20_000,
-            introspection: true,
-        }
+        DocumentLimits::default()
     }
 
     fn limit_exceeded(r: Result<Checked, DocumentError>) -> bool {

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod connection;
 pub mod context;
+pub mod enums;
 pub mod error;
 pub mod input;
 pub mod loader;

@@ -166,15 +166,7 @@ mod tests {
     use crate::gate::document::{check, DocumentLimits};
 
     fn decide(query: &str, operation: Option<&str>) -> bool {
-        let limits = DocumentLimits {
-            max_tokens: 5000,
-            max_nesting: 40,
-            max_aliases: 30,
-            max_root_fields: 20,
-            max_fields: 20_000,
-            introspection: true,
-        };
-        match check(query, operation, &limits) {
+        match check(query, operation, &DocumentLimits::default()) {
             Ok(c) => cacheable(c.kind, &c.root_fields),
             Err(_) => false,
         }

@@ -75,8 +75,7 @@ async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResu
             (export::values_table(&state.db.conn, &scope, period).await?, format!("ecoplan-values-{period}"))
         }
         Export::SelfEvaluation => {
-            let year = export::parse_year(required(&params, "year", "2022")?)?;
-            crate::service::assessment::check_year(year)?;
+            let year = crate::service::assessment::plan_year(export::parse_year(required(&params, "year", "2022")?)?)?;
             (
                 export::self_evaluation_table(&state.db.conn, &state.catalog, &scope, year).await?,
                 format!("ecoplan-self-evaluation-{year}"),

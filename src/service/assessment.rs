@@ -16,9 +16,9 @@ use serde_json::json;
 
 use crate::db::Db;
 use crate::domain::compliance::ComplianceStatus;
-use crate::domain::plan::parse_stored;
 use crate::domain::scoring::{self, AdjustmentFacts, IndicatorFacts, Outcome, Scheme, TaskFacts};
-use crate::domain::{period, text, Comparator, ExactDecimal, Frequency, Period, ProgressStatus, ValueStatus};
+use crate::domain::year::FIRST_PLAN_YEAR;
+use crate::domain::{period, text, Comparator, ExactDecimal, Period, PlanYear, ValueStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
 use crate::service::catalog::PlanCatalog;
@@ -26,31 +26,29 @@ use crate::service::compliance::{self, PeriodCompliance};
 use crate::service::indicators::{self, IndicatorWithConditions};
 use crate::service::{values, Actor};
 
-/// The first year the plan (issued 2020-12-31) is assessed.
-pub const FIRST_PLAN_YEAR: i32 = 2021;
-
 /// NOT_FOUND unless the plan is assessed in `year`: from 2021 to the current year.
-pub fn check_year(year: i32) -> AppResult<()> {
-    let current = chrono::Datelike::year(&period::today_in_county(crate::clock::now()));
-    if (FIRST_PLAN_YEAR..=current).contains(&year) {
-        Ok(())
-    } else {
-        Err(AppError::not_found(format!(
-            "the plan has no assessment year {year} (it is assessed from {FIRST_PLAN_YEAR} to {current})"
-        )))
-    }
+/// A year of the plan, or NOT_FOUND: assessments run from the plan's first year to the
+/// current year in the county.
+pub fn plan_year(year: i32) -> AppResult<PlanYear> {
+    let today = period::today_in_county(crate::clock::now());
+    PlanYear::within_plan(year, today).ok_or_else(|| {
+        AppError::not_found(format!(
+            "the plan has no assessment year {year} (it is assessed from {FIRST_PLAN_YEAR} to {})",
+            PlanYear::current(today)
+        ))
+    })
 }
 
 /// The scheme in force for a year, with its version (0: the built-in default).
 #[derive(Debug, Clone)]
 pub struct SchemeVersion {
-    pub year: i32,
+    pub year: PlanYear,
     pub version: i32,
     pub scheme: Scheme,
     pub row: Option<scoring_scheme::Model>,
 }
 
-pub async fn scheme_for(db: &impl ConnectionTrait, plan_id: i32, year: i32) -> AppResult<SchemeVersion> {
+pub async fn scheme_for(db: &impl ConnectionTrait, plan_id: i32, year: PlanYear) -> AppResult<SchemeVersion> {
     let row = scoring_scheme::Entity::find()
         .filter(scoring_scheme::Column::PlanId.eq(plan_id))
         .filter(scoring_scheme::Column::Year.eq(year))
@@ -81,7 +79,7 @@ pub struct Published {
 #[derive(Debug, Clone)]
 pub struct UnitAssessment {
     pub unit: unit::Model,
-    pub year: i32,
+    pub year: PlanYear,
     pub published: Published,
     pub finalized_at: Option<DateTime<Utc>>,
     /// Finalized, and the data would now give a different result.
@@ -91,7 +89,7 @@ pub struct UnitAssessment {
 /// Every unit's assessment for a year, ranked.
 #[derive(Debug, Clone)]
 pub struct YearAssessment {
-    pub year: i32,
+    pub year: PlanYear,
     pub scheme: SchemeVersion,
     pub finalization: Option<assessment_finalization::Model>,
     /// Non-group units, by rank (unassessed last), then by unit order.
@@ -103,11 +101,11 @@ fn indicator_facts(
     ind: &IndicatorWithConditions,
     verdict: &PeriodCompliance,
     first_reports: &HashMap<(i32, Period), DateTime<Utc>>,
-    year: i32,
+    year: PlanYear,
     grace_days: u32,
 ) -> AppResult<IndicatorFacts> {
-    let frequency: Frequency = parse_stored("frequency", &ind.indicator.frequency)?;
-    let periods = Period::all_in_year(year, frequency);
+    let frequency = ind.indicator.frequency;
+    let periods = Period::of_year(year).all_in_year(frequency);
     let timely = periods
         .iter()
         .filter(|p| first_reports.get(&(ind.indicator.id, **p)).is_some_and(|at| *at <= deadline(**p, grace_days)))
@@ -121,7 +119,7 @@ fn indicator_facts(
     let explanation =
         if failing.is_empty() { status_word.to_string() } else { format!("{status_word}: {}", failing.join("; ")) };
     Ok(IndicatorFacts {
-        code: ind.indicator.code.clone(),
+        code: ind.indicator.code.to_string(),
         status: v.status,
         declined: v.declined,
         occurrence_breached,
@@ -188,7 +186,7 @@ struct YearData {
     adjustments: HashMap<i32, Vec<assessment_adjustment::Model>>,
 }
 
-async fn load_year(db: &impl ConnectionTrait, catalog: &PlanCatalog, year: i32) -> AppResult<YearData> {
+async fn load_year(db: &impl ConnectionTrait, catalog: &PlanCatalog, year: PlanYear) -> AppResult<YearData> {
     let units = unit::Entity::find().order_by_asc(unit::Column::Id).all(db).await?;
     let mut groups_of: HashMap<i32, Vec<i32>> = HashMap::new();
     for m in group_membership::Entity::find().all(db).await? {
@@ -209,16 +207,16 @@ async fn load_year(db: &impl ConnectionTrait, catalog: &PlanCatalog, year: i32) 
     let mut keys = Vec::new();
     let mut year_periods = Vec::new();
     for ind in &all {
-        let frequency: Frequency = parse_stored("frequency", &ind.indicator.frequency)?;
+        let frequency = ind.indicator.frequency;
         keys.extend(
-            compliance::periods_to_load(frequency, Period::Year(year))?.into_iter().map(|p| (ind.indicator.id, p)),
+            compliance::periods_to_load(frequency, Period::of_year(year))?.into_iter().map(|p| (ind.indicator.id, p)),
         );
-        year_periods.extend(Period::all_in_year(year, frequency).into_iter().map(|p| (ind.indicator.id, p)));
+        year_periods.extend(Period::of_year(year).all_in_year(frequency).into_iter().map(|p| (ind.indicator.id, p)));
     }
     let current = values::current_values(db, &keys).await?;
     let mut verdicts = HashMap::new();
     for ind in &all {
-        verdicts.insert(ind.indicator.id, compliance::evaluate(ind, Period::Year(year), &current)?);
+        verdicts.insert(ind.indicator.id, compliance::evaluate(ind, Period::of_year(year), &current)?);
     }
     let first_reports = first_counting_reports(db, &year_periods).await?;
     let mut progress: HashMap<i32, task_progress::Model> = HashMap::new();
@@ -273,7 +271,7 @@ impl YearData {
         &self,
         scheme: &Scheme,
         unit_id: i32,
-        year: i32,
+        year: PlanYear,
         extra: Option<&AdjustmentFacts>,
     ) -> AppResult<Option<Outcome>> {
         let tasks = self.tasks_of(unit_id);
@@ -288,25 +286,16 @@ impl YearData {
             let latest = self.progress.get(t);
             task_facts.push(TaskFacts {
                 number: self.task_numbers.get(t).copied().unwrap_or_default(),
-                status: latest.map(|p| parse_stored::<ProgressStatus>("progress status", &p.status)).transpose()?,
-                percent: latest
-                    .and_then(|p| p.percent.as_deref())
-                    .map(ExactDecimal::parse)
-                    .transpose()
-                    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored percent: {e}")))?,
+                status: latest.map(|p| p.status),
+                percent: latest.and_then(|p| p.percent),
             });
         }
         let mut adjustments = Vec::new();
         for a in self.adjustments.get(&unit_id).into_iter().flatten() {
-            adjustments.push(AdjustmentFacts {
-                id: a.id,
-                points: ExactDecimal::parse(&a.points)
-                    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored adjustment: {e}")))?,
-                reason: a.reason.clone(),
-            });
+            adjustments.push(AdjustmentFacts { id: a.id, points: a.points, reason: a.reason.clone() });
         }
         adjustments.extend(extra.cloned());
-        scoring::score(scheme, &ind_facts, &task_facts, &adjustments)
+        Ok(scoring::score(scheme, &ind_facts, &task_facts, &adjustments)?)
     }
 }
 
@@ -328,7 +317,7 @@ fn rank(outcomes: &[(i32, Option<Outcome>)]) -> HashMap<i32, (i32, bool)> {
 async fn live_results(
     db: &impl ConnectionTrait,
     catalog: &PlanCatalog,
-    year: i32,
+    year: PlanYear,
     scheme: &Scheme,
     version: i32,
 ) -> AppResult<(YearData, HashMap<i32, Published>)> {
@@ -351,7 +340,7 @@ async fn live_results(
 async fn finalization_of(
     db: &impl ConnectionTrait,
     plan_id: i32,
-    year: i32,
+    year: PlanYear,
 ) -> AppResult<Option<assessment_finalization::Model>> {
     Ok(assessment_finalization::Entity::find()
         .filter(assessment_finalization::Column::PlanId.eq(plan_id))
@@ -361,9 +350,12 @@ async fn finalization_of(
 }
 
 /// Every unit's assessment for `year`: live, or frozen with `changed_since_finalized`.
-#[tracing::instrument(skip_all, fields(year = year))]
-pub async fn assess_year(db: &impl ConnectionTrait, catalog: &PlanCatalog, year: i32) -> AppResult<YearAssessment> {
-    check_year(year)?;
+#[tracing::instrument(skip_all, fields(year = %year))]
+pub async fn assess_year(
+    db: &impl ConnectionTrait,
+    catalog: &PlanCatalog,
+    year: PlanYear,
+) -> AppResult<YearAssessment> {
     let finalization = finalization_of(db, catalog.plan.id, year).await?;
     let scheme = scheme_for(db, catalog.plan.id, year).await?;
     let (data, live) = live_results(db, catalog, year, &scheme.scheme, scheme.version).await?;
@@ -408,7 +400,7 @@ pub async fn assess_year(db: &impl ConnectionTrait, catalog: &PlanCatalog, year:
 }
 
 /// CONFLICT when the year is finalized.
-async fn ensure_open(db: &impl ConnectionTrait, plan_id: i32, year: i32) -> AppResult<()> {
+async fn ensure_open(db: &impl ConnectionTrait, plan_id: i32, year: PlanYear) -> AppResult<()> {
     if finalization_of(db, plan_id, year).await?.is_some() {
         return Err(AppError::conflict(format!("the {year} assessment is finalized and cannot change")));
     }
@@ -432,15 +424,14 @@ pub struct SchemeChange {
 }
 
 /// Stores a new version of the year's scheme.
-#[tracing::instrument(skip_all, fields(year = year))]
+#[tracing::instrument(skip_all, fields(year = %year))]
 pub async fn set_scheme(
     db: &Db,
     actor: Actor<'_>,
     catalog: &PlanCatalog,
-    year: i32,
+    year: PlanYear,
     change: SchemeChange,
 ) -> AppResult<SchemeVersion> {
-    check_year(year)?;
     let note = text::optional_bounded("note", change.note.as_deref(), 2000)?;
     let tx = db.begin_write().await?;
     ensure_open(&*tx, catalog.plan.id, year).await?;
@@ -495,17 +486,16 @@ pub async fn set_scheme(
 }
 
 /// Records an assessor's adjustment; the resulting score must stay within 0–100.
-#[tracing::instrument(skip_all, fields(unit = unit.code, year = year))]
+#[tracing::instrument(skip_all, fields(unit = %unit.code, year = %year))]
 pub async fn adjust(
     db: &Db,
     actor: Actor<'_>,
     catalog: &PlanCatalog,
     unit: &unit::Model,
-    year: i32,
+    year: PlanYear,
     points: ExactDecimal,
     reason: &str,
 ) -> AppResult<assessment_adjustment::Model> {
-    check_year(year)?;
     let reason = text::bounded("reason", reason, 2000)?;
     if points == ExactDecimal::zero() {
         return Err(AppError::validation("an adjustment of 0 points changes nothing"));
@@ -536,7 +526,7 @@ pub async fn adjust(
         plan_id: Set(catalog.plan.id),
         year: Set(year),
         unit_id: Set(unit.id),
-        points: Set(points.to_string()),
+        points: Set(points),
         reason: Set(reason.clone()),
         created_by: Set(actor.identity.subject.clone()),
         created_at: Set(crate::clock::now()),
@@ -563,9 +553,8 @@ pub async fn adjust(
 }
 
 /// Freezes the year: stores each unit's result as a snapshot.
-#[tracing::instrument(skip_all, fields(year = year))]
-pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: i32) -> AppResult<YearAssessment> {
-    check_year(year)?;
+#[tracing::instrument(skip_all, fields(year = %year))]
+pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: PlanYear) -> AppResult<YearAssessment> {
     let tx = db.begin_write().await?;
     ensure_open(&*tx, catalog.plan.id, year).await?;
     let scheme = scheme_for(&*tx, catalog.plan.id, year).await?;
@@ -642,13 +631,12 @@ pub struct AccountabilityEntry {
 
 /// The units whose indicators declined or were NOT_MET in `year` (groups included: the
 /// document names them as responsible).
-#[tracing::instrument(skip_all, fields(year = year))]
+#[tracing::instrument(skip_all, fields(year = %year))]
 pub async fn accountability(
     db: &impl ConnectionTrait,
     catalog: &PlanCatalog,
-    year: i32,
+    year: PlanYear,
 ) -> AppResult<Vec<AccountabilityEntry>> {
-    check_year(year)?;
     let data = load_year(db, catalog, year).await?;
     let mut out = Vec::new();
     for u in &data.units {

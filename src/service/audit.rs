@@ -31,7 +31,7 @@ pub async fn record(conn: &impl ConnectionTrait, actor: Actor<'_>, rec: AuditRec
         id: NotSet,
         occurred_at: Set(crate::clock::now()),
         actor_subject: Set(actor.identity.subject.clone()),
-        actor_role: Set(actor.identity.role.as_str().to_string()),
+        actor_role: Set(actor.identity.role),
         actor_unit_id: Set(actor.identity.unit_id()),
         action: Set(rec.action.to_string()),
         target_type: Set(rec.target_type.to_string()),

@@ -28,32 +28,7 @@ use sea_orm::{
 use crate::auth::policy::TaskScope;
 use crate::error::{AppError, AppResult};
 
-/// What changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum ChangeKind {
-    /// A revision of an indicator value (reported, verified or rejected).
-    Value,
-    /// A version of a task's progress.
-    Progress,
-    Task,
-    Indicator,
-    Unit,
-    /// A unit joined or left a group.
-    GroupMembership,
-    /// A superior target was set.
-    SuperiorTarget,
-}
-
-/// How it changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum ChangeOperation {
-    /// Created or updated: fetch or apply the current state.
-    Upsert,
-    /// Rejected or removed: it no longer counts.
-    Tombstone,
-}
+pub use crate::domain::sync::{ChangeKind, ChangeOperation};
 
 /// One change to record.
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use entity::indicator_value;
 
 use crate::domain::compliance::{self, Compliance, ComplianceInput, ComplianceStatus, ConditionOutcome, Observation};
-use crate::domain::plan::parse_stored;
-use crate::domain::{Direction, ExactDecimal, Frequency, Period};
+use crate::domain::period::Span;
+use crate::domain::{Frequency, Period};
 use crate::error::{AppError, AppResult};
 use crate::service::indicators::{self, IndicatorWithConditions};
 use crate::service::values::CurrentValue;
@@ -14,9 +14,7 @@ use crate::service::values::CurrentValue;
 /// What a stored revision says.
 pub fn observation(v: &indicator_value::Model) -> AppResult<Observation> {
     match (&v.value, v.implemented) {
-        (Some(d), _) => ExactDecimal::parse(d)
-            .map(Observation::Number)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored value: {e}"))),
+        (Some(d), _) => Ok(Observation::Number(*d)),
         (None, Some(b)) => Ok(Observation::YesNo(b)),
         (None, None) => Err(AppError::Unexpected(anyhow::anyhow!("value {} holds nothing", v.id))),
     }
@@ -31,9 +29,9 @@ pub fn periods_to_load(frequency: Frequency, period: Period) -> AppResult<Vec<Pe
     if period.frequency() == frequency {
         return Ok(vec![period, period.previous()]);
     }
-    match period {
-        Period::Year(y) => {
-            let subs = Period::all_in_year(y, frequency);
+    match period.span() {
+        Span::Year(_) => {
+            let subs = period.all_in_year(frequency);
             let mut out = vec![];
             if let Some(first) = subs.first() {
                 out.push(first.previous());
@@ -54,9 +52,8 @@ pub fn evaluate(
     period: Period,
     values: &HashMap<(i32, Period), CurrentValue>,
 ) -> AppResult<PeriodCompliance> {
-    let frequency: Frequency = parse_stored("frequency", &ind.indicator.frequency)?;
-    let direction: Direction = parse_stored("direction", &ind.indicator.direction)?;
-    let conditions = indicators::parsed_conditions(&ind.conditions)?;
+    let (frequency, direction) = (ind.indicator.frequency, ind.indicator.direction);
+    let conditions = indicators::parsed_conditions(&ind.conditions);
     let id = ind.indicator.id;
     let judge = |p: Period| -> AppResult<Compliance> {
         let current = values.get(&(id, p));
@@ -80,11 +77,11 @@ pub fn evaluate(
             parts: Vec::new(),
         });
     }
-    let Period::Year(year) = period else {
+    let Span::Year(_) = period.span() else {
         return Err(AppError::validation(format!("period {period} is finer than the indicator's frequency")));
     };
     let parts: Vec<(Period, Compliance)> =
-        Period::all_in_year(year, frequency).into_iter().map(|p| judge(p).map(|c| (p, c))).collect::<AppResult<_>>()?;
+        period.all_in_year(frequency).into_iter().map(|p| judge(p).map(|c| (p, c))).collect::<AppResult<_>>()?;
     let status = if parts.iter().any(|(_, c)| c.status == ComplianceStatus::NotMet) {
         ComplianceStatus::NotMet
     } else if parts.iter().any(|(_, c)| c.status == ComplianceStatus::NoData) {
@@ -155,7 +152,7 @@ pub struct Summary {
 /// Whether `indicator` is judged in `period`: periods of its own frequency, and years for
 /// quarterly or monthly indicators.
 pub fn applies(frequency: Frequency, period: Period) -> bool {
-    period.frequency() == frequency || matches!(period, Period::Year(_))
+    period.frequency() == frequency || matches!(period.span(), Span::Year(_))
 }
 
 /// Judges every indicator in `scope` for `period` and counts the verdicts; an indicator
@@ -170,7 +167,7 @@ pub async fn summary(
     let mut judged = Vec::new();
     let mut keys = Vec::new();
     for ind in all {
-        let frequency: Frequency = parse_stored("frequency", &ind.indicator.frequency)?;
+        let frequency = ind.indicator.frequency;
         if applies(frequency, period) {
             keys.extend(periods_to_load(frequency, period)?.into_iter().map(|p| (ind.indicator.id, p)));
             judged.push(ind);

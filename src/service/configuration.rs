@@ -6,8 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSe
 use serde_json::json;
 
 use crate::db::Db;
-use crate::domain::plan::parse_stored;
-use crate::domain::{text, Comparator, ExactDecimal, IndicatorKind, UnitCode};
+use crate::domain::{text, Comparator, ExactDecimal, IndicatorCode, UnitCode, UnitOrigin};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
 use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
@@ -84,10 +83,10 @@ pub async fn create_unit(
     let now = crate::clock::now();
     let created = unit::ActiveModel {
         id: NotSet,
-        code: Set(code.as_str().to_string()),
+        code: Set(code.clone()),
         name: Set(name),
         is_group: Set(false),
-        origin: Set("CONFIGURATION".into()),
+        origin: Set(UnitOrigin::Configuration),
         aliases: Set(json!([])),
         created_at: Set(now),
     }
@@ -112,7 +111,7 @@ pub async fn create_unit(
             operation: ChangeOperation::Upsert,
             entity_id: i64::from(created.id),
             related_id: None,
-            key: created.code.clone(),
+            key: created.code.to_string(),
             task_id: None,
         },
     )
@@ -126,7 +125,7 @@ pub async fn create_unit(
         AuditRecord {
             action: "unit.create",
             target_type: "unit",
-            target_key: created.code.clone(),
+            target_key: created.code.to_string(),
             scope_unit_id: Some(created.id),
             before: None,
             after: Some(after),
@@ -214,7 +213,7 @@ pub async fn remove_group_member(
     Ok((g, m))
 }
 
-fn target_json(t: &superior_target::Model, code: &str) -> serde_json::Value {
+fn target_json(t: &superior_target::Model, code: &IndicatorCode) -> serde_json::Value {
     json!({ "indicator": code, "year": t.year, "target": t.target, "source": t.source })
 }
 
@@ -233,8 +232,8 @@ pub async fn set_superior_target(
     }
     let source = text::optional_bounded("source", source, 500)?;
     let tx = db.begin_write().await?;
-    let with_conditions = indicators::get_indicator(&*tx, &indicator.code).await?;
-    let has_condition = indicators::parsed_conditions(&with_conditions.conditions)?
+    let with_conditions = indicators::get_indicator(&*tx, indicator.code.as_str()).await?;
+    let has_condition = indicators::parsed_conditions(&with_conditions.conditions)
         .iter()
         .any(|(c, _)| *c == Comparator::MeetsSuperiorTarget);
     if !has_condition {
@@ -243,8 +242,7 @@ pub async fn set_superior_target(
             indicator.code
         )));
     }
-    let kind: IndicatorKind = parse_stored("indicator kind", &indicator.kind)?;
-    kind.check_value(target)?;
+    indicator.kind.check_value(target)?;
     let existing = superior_target::Entity::find()
         .filter(superior_target::Column::IndicatorId.eq(indicator.id))
         .filter(superior_target::Column::Year.eq(year))
@@ -254,7 +252,7 @@ pub async fn set_superior_target(
     let stored = match &existing {
         Some(e) => {
             let mut am: superior_target::ActiveModel = e.clone().into();
-            am.target = Set(target.to_string());
+            am.target = Set(target);
             am.source = Set(source);
             am.set_by = Set(actor.identity.subject.clone());
             am.set_at = Set(now);
@@ -265,7 +263,7 @@ pub async fn set_superior_target(
                 id: NotSet,
                 indicator_id: Set(indicator.id),
                 year: Set(year),
-                target: Set(target.to_string()),
+                target: Set(target),
                 source: Set(source),
                 set_by: Set(actor.identity.subject.clone()),
                 set_at: Set(now),

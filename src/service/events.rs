@@ -14,6 +14,7 @@ use tokio::sync::broadcast;
 
 use crate::auth::policy::TaskScope;
 use crate::db::Db;
+use crate::domain::{ChangeKind, ValueStatus};
 use crate::error::AppResult;
 use crate::service::changes::{self, Position};
 use crate::service::tasks;
@@ -84,12 +85,14 @@ async fn current_end(db: &Db) -> AppResult<(Option<Position>, String)> {
 
 /// Turns a page of changes into events (3 statements for the page).
 async fn events_of(db: &Db, page: &[change_log::Model]) -> AppResult<Vec<Event>> {
-    let wanted: Vec<&change_log::Model> = page.iter().filter(|c| c.kind == "VALUE" || c.kind == "PROGRESS").collect();
+    let wanted: Vec<&change_log::Model> =
+        page.iter().filter(|c| matches!(c.kind, ChangeKind::Value | ChangeKind::Progress)).collect();
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let value_ids: Vec<i64> = wanted.iter().filter(|c| c.kind == "VALUE").map(|c| c.entity_id).collect();
-    let progress_ids: Vec<i64> = wanted.iter().filter(|c| c.kind == "PROGRESS").map(|c| c.entity_id).collect();
+    let value_ids: Vec<i64> = wanted.iter().filter(|c| c.kind == ChangeKind::Value).map(|c| c.entity_id).collect();
+    let progress_ids: Vec<i64> =
+        wanted.iter().filter(|c| c.kind == ChangeKind::Progress).map(|c| c.entity_id).collect();
     let values: HashMap<i64, indicator_value::Model> = if value_ids.is_empty() {
         HashMap::new()
     } else {
@@ -121,7 +124,7 @@ async fn events_of(db: &Db, page: &[change_log::Model]) -> AppResult<Vec<Event>>
             .all(&db.conn)
             .await?
             .into_iter()
-            .map(|i| (i.id, i.code))
+            .map(|i| (i.id, i.code.to_string()))
             .collect()
     };
     let task_ids: Vec<i32> = wanted.iter().filter_map(|c| c.task_id).collect();
@@ -131,8 +134,8 @@ async fn events_of(db: &Db, page: &[change_log::Model]) -> AppResult<Vec<Event>>
         let Some(task_id) = c.task_id else { continue };
         let units =
             Arc::new(assignments.get(&task_id).map(|a| a.iter().map(|(x, _)| x.unit_id).collect()).unwrap_or_default());
-        let event = match c.kind.as_str() {
-            "VALUE" => values.get(&c.entity_id).map(|v| Event {
+        let event = match c.kind {
+            ChangeKind::Value => values.get(&c.entity_id).map(|v| Event {
                 action: match c.action.as_str() {
                     "indicator_value.verify" => EventAction::ValueVerified,
                     "indicator_value.reject" => EventAction::ValueRejected,
@@ -141,10 +144,10 @@ async fn events_of(db: &Db, page: &[change_log::Model]) -> AppResult<Vec<Event>>
                 // The revision as the change left it (a later review must not rewrite history).
                 value: Some(indicator_value::Model {
                     status: match c.action.as_str() {
-                        "indicator_value.report" => "SUBMITTED".into(),
-                        "indicator_value.verify" => "VERIFIED".into(),
-                        "indicator_value.reject" => "REJECTED".into(),
-                        _ => v.status.clone(),
+                        "indicator_value.report" => ValueStatus::Submitted,
+                        "indicator_value.verify" => ValueStatus::Verified,
+                        "indicator_value.reject" => ValueStatus::Rejected,
+                        _ => v.status,
                     },
                     ..v.clone()
                 }),

@@ -12,13 +12,13 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::policy::TaskScope;
 use crate::domain::compliance::ComplianceStatus;
-use crate::domain::plan::parse_stored;
-use crate::domain::{Comparator, ExactDecimal, Frequency, Period, ValueStatus};
+use crate::domain::period::Span;
+use crate::domain::{Comparator, ExactDecimal, Frequency, Period, PlanYear, ValueStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::catalog::PlanCatalog;
 use crate::service::indicators::{self, IndicatorWithConditions};
 use crate::service::values::CurrentValue;
-use crate::service::{assessment, compliance, tasks, units, values};
+use crate::service::{compliance, tasks, units, values};
 
 /// One cell of a table: text, or an exact number (a numeric cell in XLSX).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +141,8 @@ pub fn parse_year(s: &str) -> AppResult<i32> {
 /// for a quarterly indicator; a period finer than `frequency` holds none (the indicator is
 /// not reported at that granularity).
 pub fn periods_within(frequency: Frequency, period: Period) -> Vec<Period> {
-    Period::all_in_year(period.year(), frequency)
+    period
+        .all_in_year(frequency)
         .into_iter()
         .filter(|p| p.start() >= period.start() && p.end() <= period.end())
         .collect()
@@ -155,19 +156,12 @@ fn yes_no(b: bool) -> &'static str {
     }
 }
 
-fn status_label(status: &str) -> AppResult<&'static str> {
-    Ok(match parse_stored::<ValueStatus>("value status", status)? {
+fn status_label(status: ValueStatus) -> &'static str {
+    match status {
         ValueStatus::Submitted => "已提交",
         ValueStatus::Verified => "已核实",
         ValueStatus::Rejected => "已退回",
-    })
-}
-
-/// A stored decimal as a number cell.
-fn number_cell(text: &str) -> AppResult<Cell> {
-    ExactDecimal::parse(text)
-        .map(Cell::Number)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored value {text:?}: {e}")))
+    }
 }
 
 /// When a revision was reported, in county time (UTC+8), as spreadsheets show times.
@@ -193,7 +187,7 @@ pub async fn values_table(db: &impl ConnectionTrait, scope: &TaskScope, period: 
     let all = indicators::all_in_scope(db, scope).await?;
     let mut keys = Vec::new();
     for ind in &all {
-        let frequency: Frequency = parse_stored("frequency", &ind.indicator.frequency)?;
+        let frequency = ind.indicator.frequency;
         keys.extend(periods_within(frequency, period).into_iter().map(|p| (ind.indicator.id, p)));
     }
     let current = values::current_values(db, &keys).await?;
@@ -210,14 +204,14 @@ pub async fn values_table(db: &impl ConnectionTrait, scope: &TaskScope, period: 
         let i = &ind.indicator;
         rows.push(vec![
             tasks.get(&i.task_id).map(|t| Cell::integer(t.number.into())).unwrap_or_else(Cell::empty),
-            Cell::text(&i.code),
+            Cell::text(i.code.as_str()),
             Cell::text(&i.name),
             Cell::text(p.to_string()),
-            v.value.as_deref().map(number_cell).transpose()?.unwrap_or_else(Cell::empty),
+            v.value.map(Cell::Number).unwrap_or_else(Cell::empty),
             Cell::text(v.implemented.map(yes_no).unwrap_or_default()),
             Cell::text(i.measurement_unit.clone().unwrap_or_default()),
             Cell::integer(v.revision.into()),
-            Cell::text(status_label(&v.status)?),
+            Cell::text(status_label(v.status)),
             Cell::text(v.unit_id.and_then(|u| units.get(&u)).map(|u| u.name.clone()).unwrap_or_default()),
             Cell::text(&v.reported_by),
             Cell::text(county_time(v.reported_at)),
@@ -233,13 +227,13 @@ fn headers(names: &[&str]) -> Vec<String> {
 }
 
 /// The indicator's conditions in words: "≥ 25%", "持续下降", "完成上级下达目标（2022年：0.51）" …
-fn target_text(ind: &IndicatorWithConditions, year: i32, superior: Option<ExactDecimal>) -> AppResult<String> {
+fn target_text(ind: &IndicatorWithConditions, year: PlanYear, superior: Option<ExactDecimal>) -> AppResult<String> {
     let unit = ind.indicator.measurement_unit.as_deref().unwrap_or("");
     let fixed = |sign: &str, t: Option<ExactDecimal>| match t {
         Some(t) => format!("{sign} {t}{unit}"),
         None => format!("{sign} 未设定"),
     };
-    let parts: Vec<String> = indicators::parsed_conditions(&ind.conditions)?
+    let parts: Vec<String> = indicators::parsed_conditions(&ind.conditions)
         .into_iter()
         .map(|(comparator, target)| match comparator {
             Comparator::AtLeast => fixed("≥", target),
@@ -262,7 +256,7 @@ fn target_text(ind: &IndicatorWithConditions, year: i32, superior: Option<ExactD
 /// What a revision says, as text: the number, or 是/否.
 fn observed_text(v: &indicator_value::Model) -> String {
     match (&v.value, v.implemented) {
-        (Some(d), _) => d.clone(),
+        (Some(d), _) => d.to_string(),
         (None, Some(b)) => yes_no(b).to_string(),
         (None, None) => String::new(),
     }
@@ -273,25 +267,26 @@ fn observed_text(v: &indicator_value::Model) -> String {
 fn year_value(
     ind: &IndicatorWithConditions,
     frequency: Frequency,
-    year: i32,
+    year: PlanYear,
     current: &HashMap<(i32, Period), CurrentValue>,
 ) -> AppResult<Cell> {
     let id = ind.indicator.id;
     if frequency == Frequency::Annual {
-        return match current.get(&(id, Period::Year(year))).map(|c| &c.value) {
-            Some(indicator_value::Model { value: Some(d), .. }) => number_cell(d),
+        return match current.get(&(id, Period::of_year(year))).map(|c| &c.value) {
+            Some(indicator_value::Model { value: Some(d), .. }) => Ok(Cell::Number(*d)),
             Some(v) => Ok(Cell::text(observed_text(v))),
             None => Ok(Cell::empty()),
         };
     }
-    let parts: Vec<String> = Period::all_in_year(year, frequency)
+    let parts: Vec<String> = Period::of_year(year)
+        .all_in_year(frequency)
         .into_iter()
         .filter_map(|p| {
             let v = &current.get(&(id, p))?.value;
-            let label = match p {
-                Period::Quarter(_, q) => format!("Q{q}"),
-                Period::Month(_, m) => format!("{m}月"),
-                Period::Year(y) => y.to_string(),
+            let label = match p.span() {
+                Span::Quarter(_, q) => format!("Q{q}"),
+                Span::Month(_, m) => format!("{m}月"),
+                Span::Year(y) => y.to_string(),
             };
             Some(format!("{label} {}", observed_text(v)))
         })
@@ -311,37 +306,32 @@ fn compliance_label(status: ComplianceStatus) -> &'static str {
 /// in the plan's order, with its target, the year's value, compliance over the year (as
 /// `compliance(period: "YEAR")` judges it), whether it declined and the responsible units.
 /// NOT_FOUND outside the plan's years.
-#[tracing::instrument(skip_all, fields(year = year))]
+#[tracing::instrument(skip_all, fields(year = %year))]
 pub async fn self_evaluation_table(
     db: &impl ConnectionTrait,
     catalog: &PlanCatalog,
     scope: &TaskScope,
-    year: i32,
+    year: PlanYear,
 ) -> AppResult<Table> {
-    assessment::check_year(year)?;
-    let period = Period::Year(year);
+    let period = Period::of_year(year);
     let all = indicators::all_in_scope(db, scope).await?;
     let mut keys = Vec::new();
     let mut frequencies = Vec::with_capacity(all.len());
     for ind in &all {
-        let frequency: Frequency = parse_stored("frequency", &ind.indicator.frequency)?;
+        let frequency = ind.indicator.frequency;
         keys.extend(compliance::periods_to_load(frequency, period)?.into_iter().map(|p| (ind.indicator.id, p)));
         frequencies.push(frequency);
     }
     let current = values::current_values(db, &keys).await?;
     let ids: Vec<i32> = all.iter().map(|i| i.indicator.id).collect();
     let superior: HashMap<i32, ExactDecimal> = superior_target::Entity::find()
-        .filter(superior_target::Column::Year.eq(year))
+        .filter(superior_target::Column::Year.eq(year.get()))
         .filter(superior_target::Column::IndicatorId.is_in(ids))
         .all(db)
         .await?
         .into_iter()
-        .map(|t| {
-            ExactDecimal::parse(&t.target)
-                .map(|d| (t.indicator_id, d))
-                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored superior target: {e}")))
-        })
-        .collect::<AppResult<_>>()?;
+        .map(|t| (t.indicator_id, t.target))
+        .collect();
     let task_ids: Vec<i32> = all.iter().map(|i| i.indicator.task_id).collect();
     let tasks = tasks::tasks_by_ids(db, &task_ids).await?;
     let assignments = tasks::assignments_of(db, &task_ids).await?;
@@ -360,7 +350,7 @@ pub async fn self_evaluation_table(
         rows.push(vec![
             Cell::text(domain),
             task.map(|t| Cell::integer(t.number.into())).unwrap_or_else(Cell::empty),
-            Cell::text(&i.code),
+            Cell::text(i.code.as_str()),
             Cell::text(&i.name),
             Cell::text(target_text(ind, year, superior.get(&i.id).copied())?),
             year_value(ind, frequency, year, &current)?,
@@ -482,15 +472,21 @@ mod tests {
 
     #[test]
     fn periods_within_a_period() {
-        assert_eq!(periods_within(Frequency::Annual, Period::Year(2022)), vec![Period::Year(2022)]);
-        assert_eq!(periods_within(Frequency::Quarterly, Period::Year(2022)).len(), 4);
-        assert_eq!(periods_within(Frequency::Quarterly, Period::Quarter(2022, 3)), vec![Period::Quarter(2022, 3)]);
         assert_eq!(
-            periods_within(Frequency::Monthly, Period::Quarter(2022, 3)),
-            vec![Period::Month(2022, 7), Period::Month(2022, 8), Period::Month(2022, 9)]
+            periods_within(Frequency::Annual, Period::year_of(2022).unwrap()),
+            vec![Period::year_of(2022).unwrap()]
         );
-        assert!(periods_within(Frequency::Annual, Period::Quarter(2022, 1)).is_empty());
-        assert!(periods_within(Frequency::Quarterly, Period::Month(2022, 1)).is_empty());
+        assert_eq!(periods_within(Frequency::Quarterly, Period::year_of(2022).unwrap()).len(), 4);
+        assert_eq!(
+            periods_within(Frequency::Quarterly, Period::quarter(2022, 3).unwrap()),
+            vec![Period::quarter(2022, 3).unwrap()]
+        );
+        assert_eq!(
+            periods_within(Frequency::Monthly, Period::quarter(2022, 3).unwrap()),
+            vec![Period::month(2022, 7).unwrap(), Period::month(2022, 8).unwrap(), Period::month(2022, 9).unwrap()]
+        );
+        assert!(periods_within(Frequency::Annual, Period::quarter(2022, 1).unwrap()).is_empty());
+        assert!(periods_within(Frequency::Quarterly, Period::month(2022, 1).unwrap()).is_empty());
     }
 
     #[test]

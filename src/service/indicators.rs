@@ -174,23 +174,11 @@ pub async fn indicators_by_ids(
     Ok(rows.into_iter().map(|(i, conditions)| (i.id, IndicatorWithConditions { indicator: i, conditions })).collect())
 }
 
-/// Parses the condition rows into domain values.
+/// The condition rows as the domain's (comparator, target) pairs.
 pub fn parsed_conditions(
     conditions: &[indicator_condition::Model],
-) -> AppResult<Vec<(crate::domain::Comparator, Option<crate::domain::ExactDecimal>)>> {
-    conditions
-        .iter()
-        .map(|c| {
-            let comparator = crate::domain::plan::parse_stored("comparator", &c.comparator)?;
-            let target = c
-                .target
-                .as_deref()
-                .map(crate::domain::ExactDecimal::parse)
-                .transpose()
-                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored target: {e}")))?;
-            Ok((comparator, target))
-        })
-        .collect()
+) -> Vec<(crate::domain::Comparator, Option<crate::domain::ExactDecimal>)> {
+    conditions.iter().map(|c| (c.comparator, c.target)).collect()
 }
 
 /// Every indicator in `scope` with its conditions, in the plan's order: one statement.

@@ -38,7 +38,7 @@ fn audit_json(p: &task_progress::Model) -> serde_json::Value {
     })
 }
 
-fn check_percent(status: ProgressStatus, percent: Option<ExactDecimal>) -> AppResult<Option<String>> {
+fn check_percent(status: ProgressStatus, percent: Option<ExactDecimal>) -> AppResult<Option<ExactDecimal>> {
     let Some(p) = percent else {
         return Ok(None);
     };
@@ -51,7 +51,7 @@ fn check_percent(status: ProgressStatus, percent: Option<ExactDecimal>) -> AppRe
         ProgressStatus::NotStarted if p != ExactDecimal::zero() => {
             Err(AppError::validation("a NOT_STARTED task is 0 percent done"))
         }
-        _ => Ok(Some(p.to_string())),
+        _ => Ok(Some(p)),
     }
 }
 
@@ -96,7 +96,7 @@ pub fn fingerprint(task_number: i32, report: &ProgressReport) -> serde_json::Val
 
 /// An update checked: what will be stored.
 struct CheckedProgress {
-    percent: Option<String>,
+    percent: Option<ExactDecimal>,
     summary: Option<String>,
     evidence: Vec<String>,
 }
@@ -137,10 +137,10 @@ async fn try_update(
     let row = task_progress::ActiveModel {
         id: NotSet,
         task_id: Set(task.id),
-        period: Set(period.clone()),
+        period: Set(report.period),
         version: Set(latest_version + 1),
-        status: Set(report.status.as_str().to_string()),
-        percent: Set(checked.percent.clone()),
+        status: Set(report.status),
+        percent: Set(checked.percent),
         summary: Set(checked.summary.clone()),
         evidence: Set(json!(checked.evidence)),
         unit_id: Set(actor.identity.unit_id()),
@@ -218,8 +218,7 @@ pub async fn latest(
     let mut out = HashMap::new();
     for row in db.query_all(&select).await? {
         let p = task_progress::Model::from_query_result(&row, "")?;
-        let period = Period::parse(&p.period)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {:?}: {e}", p.period)))?;
+        let period = p.period;
         if wanted.contains(&(p.task_id, period)) {
             out.insert((p.task_id, period), p);
         }

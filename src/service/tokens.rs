@@ -73,7 +73,7 @@ pub async fn issue(
     issued_token::Entity::insert(issued_token::ActiveModel {
         jti: Set(claims.jti.clone()),
         subject: Set(subject.clone()),
-        role: Set(req.role.as_str().to_string()),
+        role: Set(req.role),
         unit_id: Set(unit.as_ref().map(|u| u.id)),
         kid: Set(tokens.signing_kid().to_string()),
         issued_at: Set(crate::clock::now()),

@@ -11,8 +11,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::db::Db;
-use crate::domain::plan::parse_stored;
-use crate::domain::{period, text, ExactDecimal, Frequency, IndicatorKind, Period, ValueStatus};
+use crate::domain::{period, text, ExactDecimal, Frequency, Period, ValueStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditRecord};
 use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
@@ -55,15 +54,14 @@ pub struct ValueReport {
 /// A report checked against its indicator: what will be stored.
 struct CheckedReport {
     period: Period,
-    value: Option<String>,
+    value: Option<ExactDecimal>,
     implemented: Option<bool>,
     note: Option<String>,
     evidence: Vec<String>,
 }
 
 fn check_report(indicator: &indicator::Model, report: &ValueReport, limits: TextLimits) -> AppResult<CheckedReport> {
-    let kind: IndicatorKind = parse_stored("indicator kind", &indicator.kind)?;
-    let frequency: Frequency = parse_stored("frequency", &indicator.frequency)?;
+    let (kind, frequency) = (indicator.kind, indicator.frequency);
     let period = report.period;
     if period.frequency() != frequency {
         return Err(AppError::validation(format!(
@@ -85,7 +83,7 @@ fn check_report(indicator: &indicator::Model, report: &ValueReport, limits: Text
         }
         (true, Some(v), None) => {
             kind.check_value(v)?;
-            (Some(v.to_string()), None)
+            (Some(v), None)
         }
         (true, None, _) => {
             return Err(AppError::validation(format!("{} takes a numeric `value`", indicator.code)));
@@ -109,7 +107,7 @@ fn check_report(indicator: &indicator::Model, report: &ValueReport, limits: Text
 
 /// The current revision: the latest one not rejected.
 pub fn current_of(revisions: &[indicator_value::Model]) -> Option<&indicator_value::Model> {
-    revisions.iter().filter(|r| r.status != ValueStatus::Rejected.as_str()).max_by_key(|r| r.revision)
+    revisions.iter().filter(|r| r.status != ValueStatus::Rejected).max_by_key(|r| r.revision)
 }
 
 /// Moves the `is_current` flag of a key from `from` (if any) to `to` (if any), unsetting first
@@ -221,11 +219,11 @@ async fn try_report(
     let row = indicator_value::ActiveModel {
         id: NotSet,
         indicator_id: Set(indicator.id),
-        period: Set(period.clone()),
+        period: Set(checked.period),
         revision: Set(next),
-        value: Set(checked.value.clone()),
+        value: Set(checked.value),
         implemented: Set(checked.implemented),
-        status: Set(ValueStatus::Submitted.as_str().to_string()),
+        status: Set(ValueStatus::Submitted),
         unit_id: Set(actor.identity.unit_id()),
         reported_by: Set(actor.identity.subject.clone()),
         reported_at: Set(crate::clock::now()),
@@ -312,7 +310,7 @@ pub async fn review(
     };
     let tx = db.begin_write().await?;
     let before = find_value(&*tx, value_id).await?;
-    let status: ValueStatus = parse_stored("value status", &before.status)?;
+    let status = before.status;
     let allowed = match target {
         ValueStatus::Verified => status == ValueStatus::Submitted,
         ValueStatus::Rejected => status != ValueStatus::Rejected,
@@ -328,12 +326,12 @@ pub async fn review(
     }
     let now = crate::clock::now();
     let updated = indicator_value::Entity::update_many()
-        .col_expr(indicator_value::Column::Status, Expr::val(target.as_str()))
+        .col_expr(indicator_value::Column::Status, Expr::val(target))
         .col_expr(indicator_value::Column::ReviewedBy, Expr::val(actor.identity.subject.clone()))
         .col_expr(indicator_value::Column::ReviewedAt, Expr::val(now))
         .col_expr(indicator_value::Column::ReviewReason, Expr::val(reason.clone()))
         .filter(indicator_value::Column::Id.eq(value_id))
-        .filter(indicator_value::Column::Status.eq(before.status.clone()))
+        .filter(indicator_value::Column::Status.eq(before.status))
         .exec(&*tx)
         .await?;
     if updated.rows_affected != 1 {
@@ -342,13 +340,13 @@ pub async fn review(
     let mut is_current = before.is_current;
     if target == ValueStatus::Rejected && before.is_current {
         // The latest revision still counting becomes current again.
-        let remaining = revisions(&*tx, before.indicator_id, stored_period(&before.period)?).await?;
+        let remaining = revisions(&*tx, before.indicator_id, before.period).await?;
         let next = current_of(&remaining).map(|r| r.id);
         move_current(&*tx, Some(before.id), next).await?;
         is_current = false;
     }
     let after = indicator_value::Model {
-        status: target.as_str().to_string(),
+        status: target,
         reviewed_by: Some(actor.identity.subject.clone()),
         reviewed_at: Some(now),
         review_reason: reason,
@@ -392,10 +390,6 @@ pub async fn review(
     .await?;
     tx.commit().await?;
     Ok(after)
-}
-
-fn stored_period(p: &str) -> AppResult<Period> {
-    Period::parse(p).map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {p:?}: {e}")))
 }
 
 /// Every revision of an indicator (optionally of one period), oldest first.
@@ -482,17 +476,12 @@ pub async fn current_values(
     let mut out = HashMap::new();
     for row in &rows {
         let value = indicator_value::Model::from_query_result(row, "")?;
-        let period = Period::parse(&value.period)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {:?}: {e}", value.period)))?;
+        let period = value.period;
         let key = (value.indicator_id, period);
         if !wanted.contains(&key) {
             continue;
         }
-        let superior_target = row
-            .try_get::<Option<String>>("", "superior_target")?
-            .map(|t| ExactDecimal::parse(&t))
-            .transpose()
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored superior target: {e}")))?;
+        let superior_target = row.try_get::<Option<ExactDecimal>>("", "superior_target")?;
         out.insert(key, CurrentValue { value, superior_target });
     }
     Ok(out)

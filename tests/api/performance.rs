@@ -3,6 +3,9 @@
 //! database behave as one service.
 
 use chrono::Utc;
+use ecoplan::domain::{
+    AssignmentRole, Comparator, Direction, ExactDecimal, Frequency, IndicatorCode, IndicatorKind, Period, ValueStatus,
+};
 use entity::{indicator, indicator_condition, indicator_value, task, task_assignment};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde_json::json;
@@ -49,7 +52,7 @@ async fn grow_plan(app: &TestApp, n: i32) {
             id: NotSet,
             task_id: Set(t.id),
             unit_id: Set(water.id),
-            role: Set("RESPONSIBLE".into()),
+            role: Set(AssignmentRole::Responsible),
             as_written: Set("县水务局".into()),
             position: Set(0),
         }
@@ -61,25 +64,25 @@ async fn grow_plan(app: &TestApp, n: i32) {
                 id: NotSet,
                 plan_id: Set(section.plan_id),
                 task_id: Set(t.id),
-                code: Set(format!("test_indicator_{k}_{j}")),
+                code: Set(IndicatorCode::parse(&format!("test_indicator_{k}_{j}")).unwrap()),
                 name: Set(format!("test indicator {k} {j}")),
                 statement: Set("test".into()),
-                kind: Set("PERCENTAGE".into()),
+                kind: Set(IndicatorKind::Percentage),
                 measurement_unit: Set(Some("%".into())),
-                direction: Set("HIGHER_IS_BETTER".into()),
-                frequency: Set("ANNUAL".into()),
+                direction: Set(Direction::HigherIsBetter),
+                frequency: Set(Frequency::Annual),
                 position: Set(j + 1),
             }
             .insert(db)
             .await
             .unwrap();
-            for (position, comparator) in [(1, "AT_LEAST"), (2, "INCREASING")] {
+            for (position, comparator) in [(1, Comparator::AtLeast), (2, Comparator::Increasing)] {
                 indicator_condition::ActiveModel {
                     id: NotSet,
                     indicator_id: Set(i.id),
                     position: Set(position),
-                    comparator: Set(comparator.into()),
-                    target: Set((comparator == "AT_LEAST").then(|| "50".to_string())),
+                    comparator: Set(comparator),
+                    target: Set((comparator == Comparator::AtLeast).then(|| ExactDecimal::parse("50").unwrap())),
                 }
                 .insert(db)
                 .await
@@ -90,11 +93,11 @@ async fn grow_plan(app: &TestApp, n: i32) {
                     indicator_value::ActiveModel {
                         id: NotSet,
                         indicator_id: Set(i.id),
-                        period: Set(period.into()),
+                        period: Set(Period::parse(period).unwrap()),
                         revision: Set(1),
-                        value: Set(Some(value.into())),
+                        value: Set(Some(ExactDecimal::parse(value).unwrap())),
                         implemented: Set(None),
-                        status: Set("SUBMITTED".into()),
+                        status: Set(ValueStatus::Submitted),
                         unit_id: Set(Some(water.id)),
                         reported_by: Set("test".into()),
                         reported_at: Set(Utc::now()),

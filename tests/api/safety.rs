@@ -58,6 +58,20 @@ async fn report(
     }
 }
 
+/// Polls `/readyz` until its answer contains `needle` (or `wait` passes); returns the last
+/// answer as "STATUS BODY".
+async fn readyz_until(app: &TestApp, needle: &str, wait: Duration) -> String {
+    let started = Instant::now();
+    loop {
+        let r = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
+        let said = format!("{} {}", r.status().as_u16(), r.text().await.unwrap());
+        if said.contains(needle) || started.elapsed() > wait {
+            return said;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The indicators the writers report on: (unit, indicator, annual periods).
 const WRITERS: &[(&str, &str)] = &[
     ("agriculture_rural_bureau", "straw_utilization_rate"),
@@ -265,15 +279,7 @@ async fn a_read_only_database_refuses_writes_clearly_and_is_not_ready() {
         }
     }
     assert!(read, "reads go on");
-    let mut said = String::new();
-    for _ in 0..60 {
-        let r = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
-        said = format!("{} {}", r.status(), r.text().await.unwrap());
-        if said.contains("read-only") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let said = readyz_until(&app, "read-only", Duration::from_secs(6)).await;
     assert!(said.starts_with("503") && said.contains("read-only"), "{said}");
     if on_postgres() {
         database(false).await;
@@ -671,16 +677,8 @@ async fn check_finds_damage_and_readiness_follows() {
     assert!(!out.status.success());
     assert!(stdout.lines().any(|l| l.starts_with("integrity") && l.contains("FAILED")), "{stdout}");
     let damaged = spawn_app_on(&app.database_url).await;
-    let mut reason = String::new();
-    for _ in 0..50 {
-        let r = damaged.client.get(format!("{}/readyz", damaged.address)).send().await.unwrap();
-        if r.status() == 503 {
-            reason = r.text().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(reason.contains("damaged"), "{reason}");
+    let reason = readyz_until(&damaged, "damaged", Duration::from_secs(5)).await;
+    assert!(reason.starts_with("503") && reason.contains("damaged"), "{reason}");
     let farm = damaged.department("agriculture_rural_bureau").await;
     let refused = report(&damaged, &farm, "straw_utilization_rate", "2022", "91", Some("k")).await.unwrap_err();
     assert_eq!(refused.1, "INTERNAL", "damage is not a CONFLICT: {refused:?}");

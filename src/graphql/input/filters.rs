@@ -1,6 +1,5 @@
 use async_graphql::InputObject;
 
-use crate::domain::IndicatorKind;
 use crate::service;
 
 /// Narrows a list of tasks; every given part must match.
@@ -39,7 +38,7 @@ pub struct IndicatorFilter {
     /// Only indicators of this task.
     pub task_number: Option<i32>,
     /// Only indicators of this kind.
-    pub kind: Option<IndicatorKind>,
+    pub kind: Option<crate::graphql::enums::IndicatorKind>,
 }
 
 impl From<IndicatorFilter> for service::indicators::IndicatorFilter {
@@ -51,7 +50,7 @@ impl From<IndicatorFilter> for service::indicators::IndicatorFilter {
                 unit_code: f.unit_code,
                 numbers: f.task_number.map(|n| vec![n]),
             },
-            kind: f.kind,
+            kind: f.kind.map(Into::into),
         }
     }
 }

@@ -1,6 +1,5 @@
 use async_graphql::{InputObject, ID};
 
-use crate::domain::ProgressStatus;
 use crate::graphql::scalars::{DateTime, Decimal, Period};
 
 /// A report of one indicator for one period.
@@ -55,7 +54,7 @@ pub struct UpdateTaskProgressInput {
     pub task_number: i32,
     /// The period (a year, quarter or month), not in the future.
     pub period: Period,
-    pub status: ProgressStatus,
+    pub status: crate::graphql::enums::ProgressStatus,
     /// Percent done, 0–100 (0 for NOT_STARTED, 100 for COMPLETED when given).
     pub percent: Option<Decimal>,
     /// What was done, or why the task is blocked (required for BLOCKED).
@@ -160,7 +159,7 @@ pub struct FinalizeAssessmentsInput {
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct AssessmentFilter {
     /// Only this grade.
-    pub grade: Option<crate::domain::scoring::Grade>,
+    pub grade: Option<crate::graphql::enums::Grade>,
     /// Only units whose scores are tied with another's.
     pub tied: Option<bool>,
 }

@@ -5,8 +5,7 @@
 use async_graphql::{Context, Lookahead, Value};
 
 use super::{get, AssignmentsOfTask, CurrentValues, IndicatorsOfTask, TaskById};
-use crate::domain::plan::parse_stored;
-use crate::domain::{Frequency, Period};
+use crate::domain::Period;
 use crate::service::compliance;
 use crate::service::indicators::IndicatorWithConditions;
 
@@ -49,7 +48,7 @@ async fn values_for(
     }
     let mut keys = Vec::new();
     for ind in indicators {
-        let frequency: Frequency = parse_stored("frequency", &ind.indicator.frequency)?;
+        let frequency = ind.indicator.frequency;
         for p in &compliance_periods {
             if let Ok(needed) = compliance::periods_to_load(frequency, *p) {
                 keys.extend(needed.into_iter().map(|q| (ind.indicator.id, q)));

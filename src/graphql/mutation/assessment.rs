@@ -56,7 +56,8 @@ impl AssessmentMutation {
             pass_from: input.pass_from.map(|d| d.0),
             note: input.note,
         };
-        let stored = assessment::set_scheme(db, actor, context::catalog(ctx)?, input.year, change).await?;
+        let year = assessment::plan_year(input.year)?;
+        let stored = assessment::set_scheme(db, actor, context::catalog(ctx)?, year, change).await?;
         Ok(ScoringSchemePayload { scheme: ScoringScheme(stored) })
     }
 
@@ -71,9 +72,10 @@ impl AssessmentMutation {
         policy::authorize_assess(actor.identity)?;
         let db = context::db(ctx)?;
         let catalog = context::catalog(ctx)?;
-        let unit = units::get_unit(&db.conn, &UnitCode::parse(&input.unit_code)?).await?;
-        assessment::adjust(db, actor, catalog, &unit, input.year, input.points.0, &input.reason).await?;
-        let year_result = assessment::assess_year(&db.conn, catalog, input.year).await?;
+        let unit = units::get_unit(&db.conn, &UnitCode::parse(&input.unit_code).map_err(AppError::from)?).await?;
+        let year = assessment::plan_year(input.year)?;
+        assessment::adjust(db, actor, catalog, &unit, year, input.points.0, &input.reason).await?;
+        let year_result = assessment::assess_year(&db.conn, catalog, year).await?;
         let scheme = year_result.scheme.clone();
         let inner = year_result
             .units
@@ -93,10 +95,11 @@ impl AssessmentMutation {
         let actor = context::actor(ctx)?;
         policy::authorize_assess(actor.identity)?;
         let db = context::db(ctx)?;
-        let year_result = assessment::finalize(db, actor, context::catalog(ctx)?, input.year).await?;
+        let year = assessment::plan_year(input.year)?;
+        let year_result = assessment::finalize(db, actor, context::catalog(ctx)?, year).await?;
         let scheme = year_result.scheme.clone();
         Ok(FinalizeAssessmentsPayload {
-            year: year_result.year,
+            year: year_result.year.get(),
             assessments: year_result
                 .units
                 .into_iter()

@@ -2,6 +2,7 @@ use async_graphql::{Context, Object, SimpleObject};
 
 use crate::auth::policy;
 use crate::domain::UnitCode;
+use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::input::{CreateUnitInput, GroupMemberInput, SetSuperiorTargetInput};
 use crate::graphql::object::{SuperiorTarget, Unit};
@@ -63,7 +64,10 @@ impl ConfigurationMutation {
         let actor = context::actor(ctx)?;
         policy::authorize_configure(actor.identity)?;
         let db = context::db(ctx)?;
-        let (group, member) = (UnitCode::parse(&input.group_code)?, UnitCode::parse(&input.member_code)?);
+        let (group, member) = (
+            UnitCode::parse(&input.group_code).map_err(AppError::from)?,
+            UnitCode::parse(&input.member_code).map_err(AppError::from)?,
+        );
         let (g, m) = configuration::add_group_member(db, actor, &group, &member).await?;
         Ok(GroupMemberPayload { group: Unit(g), member: Unit(m) })
     }
@@ -77,7 +81,10 @@ impl ConfigurationMutation {
         let actor = context::actor(ctx)?;
         policy::authorize_configure(actor.identity)?;
         let db = context::db(ctx)?;
-        let (group, member) = (UnitCode::parse(&input.group_code)?, UnitCode::parse(&input.member_code)?);
+        let (group, member) = (
+            UnitCode::parse(&input.group_code).map_err(AppError::from)?,
+            UnitCode::parse(&input.member_code).map_err(AppError::from)?,
+        );
         let (g, m) = configuration::remove_group_member(db, actor, &group, &member).await?;
         Ok(GroupMemberPayload { group: Unit(g), member: Unit(m) })
     }
@@ -87,9 +94,14 @@ impl ConfigurationMutation {
         let actor = context::actor(ctx)?;
         policy::authorize_configure(actor.identity)?;
         let db = context::db(ctx)?;
-        let code = UnitCode::parse(&input.code)?;
-        let groups =
-            input.group_codes.unwrap_or_default().iter().map(|g| UnitCode::parse(g)).collect::<Result<Vec<_>, _>>()?;
+        let code = UnitCode::parse(&input.code).map_err(AppError::from)?;
+        let groups = input
+            .group_codes
+            .unwrap_or_default()
+            .iter()
+            .map(|g| UnitCode::parse(g))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(AppError::from)?;
         let created = configuration::create_unit(db, actor, &code, &input.name, &groups).await?;
         Ok(CreateUnitPayload { unit: Unit(created) })
     }

@@ -32,7 +32,7 @@ impl ProgressMutation {
         access::ensure_may_report(ctx, task.id).await?;
         let report = ProgressReport {
             period: input.period.0,
-            status: input.status,
+            status: input.status.into(),
             percent: input.percent.map(|p| p.0),
             summary: input.summary,
             evidence: input.evidence.unwrap_or_default(),

@@ -1,6 +1,7 @@
 use async_graphql::{Object, SimpleObject};
 
-use crate::domain::scoring::{Component, Grade, Line, Scheme};
+use crate::domain::scoring::Line;
+use crate::graphql::enums::{Component, Grade};
 use crate::graphql::object::{Compliance, Indicator, Unit};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::service::assessment::{AccountabilityEntry, SchemeVersion, UnitAssessment};
@@ -22,7 +23,7 @@ impl Assessment {
 
     /// The year assessed.
     async fn year(&self) -> i32 {
-        self.inner.year
+        self.inner.year.get()
     }
 
     /// Whether the unit has tasks to be assessed on (a unit without any has no score).
@@ -38,7 +39,7 @@ impl Assessment {
     /// EXCELLENT (优秀) ≥ 90, GOOD (良好) ≥ 80, PASS (合格) ≥ 60, else FAIL (不合格), with the
     /// scheme's thresholds; FAIL whatever the score under a veto.
     async fn grade(&self) -> Option<Grade> {
-        self.inner.published.outcome.as_ref().map(|o| o.grade)
+        self.inner.published.outcome.as_ref().map(|o| o.grade.into())
     }
 
     /// The grade's Chinese name, e.g. 良好.
@@ -101,7 +102,7 @@ pub struct BreakdownLine(pub Line);
 impl BreakdownLine {
     /// The part of the scheme.
     async fn component(&self) -> Component {
-        self.0.component
+        self.0.component.into()
     }
 
     /// What the line is about: an indicator code, a task number, an adjustment id.
@@ -131,7 +132,7 @@ pub struct ScoringScheme(pub SchemeVersion);
 #[Object]
 impl ScoringScheme {
     async fn year(&self) -> i32 {
-        self.0.year
+        self.0.year.get()
     }
 
     /// 0 for the built-in default, then 1, 2 … for each change.
@@ -208,12 +209,6 @@ impl ScoringScheme {
     /// When it was set.
     async fn created_at(&self) -> Option<DateTime> {
         self.0.row.as_ref().map(|r| DateTime(r.created_at))
-    }
-}
-
-impl ScoringScheme {
-    pub fn default_for(year: i32) -> ScoringScheme {
-        ScoringScheme(SchemeVersion { year, version: 0, scheme: Scheme::default(), row: None })
     }
 }
 

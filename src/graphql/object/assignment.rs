@@ -1,8 +1,7 @@
 use async_graphql::Object;
 use entity::{task_assignment, unit};
 
-use crate::domain::plan::parse_stored;
-use crate::domain::AssignmentRole;
+use crate::graphql::enums::AssignmentRole;
 use crate::graphql::object::Unit;
 
 /// A unit named by a task.
@@ -14,8 +13,8 @@ pub struct TaskAssignment {
 #[Object]
 impl TaskAssignment {
     /// RESPONSIBLE (责任单位) or LEAD (牵头单位).
-    async fn role(&self) -> async_graphql::Result<AssignmentRole> {
-        Ok(parse_stored("assignment role", &self.assignment.role)?)
+    async fn role(&self) -> AssignmentRole {
+        self.assignment.role.into()
     }
 
     /// The unit.

@@ -1,14 +1,14 @@
 use async_graphql::{Context, Json, Object, ID};
 use entity::audit_event;
 
-use crate::auth::{policy, Role};
+use crate::auth::policy;
 use crate::graphql::context;
+use crate::graphql::enums::Role;
 
 /// `target_type` of token events, whose key is the token id.
 const TOKEN: &str = "token";
 /// What a token id not for the viewer's eyes shows.
 const HIDDEN: &str = "hidden";
-use crate::domain::plan::parse_stored;
 use crate::graphql::loader::{self, UnitById};
 use crate::graphql::object::Unit;
 use crate::graphql::scalars::DateTime;
@@ -33,8 +33,8 @@ impl AuditEvent {
     }
 
     /// The writer's role.
-    async fn actor_role(&self) -> async_graphql::Result<Role> {
-        Ok(parse_stored("role", &self.0.actor_role)?)
+    async fn actor_role(&self) -> Role {
+        self.0.actor_role.into()
     }
 
     /// The writer's unit (departments).

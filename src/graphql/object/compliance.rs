@@ -1,7 +1,7 @@
 use async_graphql::{Object, SimpleObject};
 
-use crate::domain::compliance::{ComplianceStatus, ConditionOutcome};
-use crate::domain::Comparator;
+use crate::domain::compliance::ConditionOutcome;
+use crate::graphql::enums::{Comparator, ComplianceStatus};
 use crate::graphql::object::IndicatorValue;
 use crate::graphql::scalars::{Decimal, Period};
 use crate::service::compliance::PeriodCompliance;
@@ -19,7 +19,7 @@ impl Compliance {
     /// MET (every condition holds), NOT_MET (one fails) or NO_DATA (none fails, one cannot
     /// be judged: no current value, no previous value for a trend, no superior target).
     async fn status(&self) -> ComplianceStatus {
-        self.0.verdict.status
+        self.0.verdict.status.into()
     }
 
     /// Whether the value is worse than the previous period's in the indicator's direction
@@ -49,7 +49,7 @@ impl Compliance {
         self.0
             .parts
             .iter()
-            .map(|(p, c)| PartCompliance { period: Period(*p), status: c.status, declined: c.declined })
+            .map(|(p, c)| PartCompliance { period: Period(*p), status: c.status.into(), declined: c.declined })
             .collect()
     }
 }
@@ -61,7 +61,7 @@ pub struct ConditionResult(pub ConditionOutcome);
 impl ConditionResult {
     /// The comparator.
     async fn comparator(&self) -> Comparator {
-        self.0.comparator
+        self.0.comparator.into()
     }
 
     /// The target used: the document's fixed target or the year's superior target.

@@ -1,12 +1,11 @@
 use async_graphql::{Context, Object};
 
 use crate::auth::policy;
-use crate::domain::plan::parse_stored;
-use crate::domain::{Direction, Frequency, IndicatorKind};
 use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::context;
+use crate::graphql::enums::{Direction, Frequency, IndicatorKind};
 use crate::graphql::loader::{self, CurrentValues, TaskById};
 use crate::graphql::object::{Compliance, IndicatorCondition, IndicatorValue, SuperiorTarget, Task};
 use crate::graphql::scalars::Period;
@@ -20,7 +19,7 @@ pub struct Indicator(pub IndicatorWithConditions);
 impl Indicator {
     /// Stable code, e.g. `forest_grass_coverage_rate`.
     async fn code(&self) -> &str {
-        &self.0.indicator.code
+        self.0.indicator.code.as_str()
     }
 
     /// Name in Chinese, e.g. 林草覆盖率.
@@ -34,8 +33,8 @@ impl Indicator {
     }
 
     /// What kind of value is reported.
-    async fn kind(&self) -> async_graphql::Result<IndicatorKind> {
-        Ok(parse_stored("indicator kind", &self.0.indicator.kind)?)
+    async fn kind(&self) -> IndicatorKind {
+        self.0.indicator.kind.into()
     }
 
     /// Measurement unit of the value ("%" for percentages); null when the document states
@@ -45,13 +44,13 @@ impl Indicator {
     }
 
     /// Which way is better.
-    async fn direction(&self) -> async_graphql::Result<Direction> {
-        Ok(parse_stored("direction", &self.0.indicator.direction)?)
+    async fn direction(&self) -> Direction {
+        self.0.indicator.direction.into()
     }
 
     /// How often values are reported: ANNUAL unless the document says otherwise.
-    async fn frequency(&self) -> async_graphql::Result<Frequency> {
-        Ok(parse_stored("frequency", &self.0.indicator.frequency)?)
+    async fn frequency(&self) -> Frequency {
+        self.0.indicator.frequency.into()
     }
 
     /// The task that states the indicator.
@@ -86,7 +85,7 @@ impl Indicator {
     /// The current revision for a period of the indicator's frequency: the latest one not
     /// rejected; null when nothing counts.
     async fn current_value(&self, ctx: &Context<'_>, period: Period) -> async_graphql::Result<Option<IndicatorValue>> {
-        let frequency: Frequency = parse_stored("frequency", &self.0.indicator.frequency)?;
+        let frequency = self.0.indicator.frequency;
         if period.0.frequency() != frequency {
             return Err(AppError::validation(format!(
                 "{} is reported {}; {} is not such a period",
@@ -103,7 +102,7 @@ impl Indicator {
     /// Whether the indicator's conditions hold in a period of its frequency, or in a year
     /// (a quarterly indicator is then judged over the year's four quarters).
     async fn compliance(&self, ctx: &Context<'_>, period: Period) -> async_graphql::Result<Compliance> {
-        let frequency: Frequency = parse_stored("frequency", &self.0.indicator.frequency)?;
+        let frequency = self.0.indicator.frequency;
         let keys: Vec<(i32, crate::domain::Period)> =
             compliance::periods_to_load(frequency, period.0)?.into_iter().map(|p| (self.0.indicator.id, p)).collect();
         let values = loader::get::<CurrentValues>(ctx)?.load_many(keys).await?;

@@ -1,9 +1,8 @@
 use async_graphql::{Context, Object, ID};
 use entity::task_progress;
 
-use crate::domain::plan::parse_stored;
-use crate::domain::{ExactDecimal, ProgressStatus};
 use crate::error::AppError;
+use crate::graphql::enums::ProgressStatus;
 use crate::graphql::loader::{self, TaskById, UnitById};
 use crate::graphql::object::value::json_strings;
 use crate::graphql::object::{Task, Unit};
@@ -28,8 +27,8 @@ impl TaskProgress {
     }
 
     /// The period.
-    async fn period(&self) -> async_graphql::Result<Period> {
-        crate::graphql::object::value::stored_period(&self.0.period)
+    async fn period(&self) -> Period {
+        Period(self.0.period)
     }
 
     /// 1 for the first update of the period, then 2, 3 … (pass it as `expectedVersion`).
@@ -38,18 +37,13 @@ impl TaskProgress {
     }
 
     /// NOT_STARTED, IN_PROGRESS, COMPLETED or BLOCKED.
-    async fn status(&self) -> async_graphql::Result<ProgressStatus> {
-        Ok(parse_stored("progress status", &self.0.status)?)
+    async fn status(&self) -> ProgressStatus {
+        self.0.status.into()
     }
 
     /// Percent done, 0–100, when given.
-    async fn percent(&self) -> async_graphql::Result<Option<Decimal>> {
-        match &self.0.percent {
-            None => Ok(None),
-            Some(p) => ExactDecimal::parse(p)
-                .map(|d| Some(Decimal(d)))
-                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored percent: {e}")).into()),
-        }
+    async fn percent(&self) -> Option<Decimal> {
+        self.0.percent.map(Decimal)
     }
 
     /// What was done, or why the task is blocked.

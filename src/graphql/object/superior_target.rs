@@ -1,8 +1,6 @@
 use async_graphql::Object;
 use entity::superior_target;
 
-use crate::domain::ExactDecimal;
-use crate::error::AppError;
 use crate::graphql::scalars::{DateTime, Decimal};
 
 /// The target a higher authority set for an indicator in a year: configuration entered by
@@ -17,10 +15,8 @@ impl SuperiorTarget {
     }
 
     /// The target value, judged in the indicator's direction.
-    async fn target(&self) -> async_graphql::Result<Decimal> {
-        ExactDecimal::parse(&self.0.target)
-            .map(Decimal)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored target: {e}")).into())
+    async fn target(&self) -> Decimal {
+        Decimal(self.0.target)
     }
 
     /// Where the target comes from (e.g. the superior document's number).

@@ -1,18 +1,10 @@
-use async_graphql::{Context, Enum, Object};
+use async_graphql::{Context, Object};
 use entity::unit;
 
+use crate::graphql::enums::UnitOrigin;
 use crate::graphql::loader::{self, GroupsOfUnit, MembersOfGroup, TasksOfUnit};
 use crate::graphql::object::Task;
 use crate::service::units;
-
-/// Where a unit comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum UnitOrigin {
-    /// Named by the plan document.
-    Plan,
-    /// Created by an administrator (configuration), e.g. a township government.
-    Configuration,
-}
 
 /// A responsible unit (a bureau, an office, a township government) or a group of units.
 pub struct Unit(pub unit::Model);
@@ -21,7 +13,7 @@ pub struct Unit(pub unit::Model);
 impl Unit {
     /// Stable code, e.g. `water_resources_bureau`.
     async fn code(&self) -> &str {
-        &self.0.code
+        self.0.code.as_str()
     }
 
     /// Name as in the document, e.g. 县水务局.
@@ -36,11 +28,7 @@ impl Unit {
 
     /// Whether the document names the unit or an administrator added it.
     async fn origin(&self) -> UnitOrigin {
-        if self.0.origin == "PLAN" {
-            UnitOrigin::Plan
-        } else {
-            UnitOrigin::Configuration
-        }
+        self.0.origin.into()
     }
 
     /// Other spellings of the name in the document (e.g. 各乡<镇>人民政府).

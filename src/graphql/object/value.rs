@@ -1,9 +1,8 @@
 use async_graphql::{Context, Object, ID};
 use entity::indicator_value;
 
-use crate::domain::plan::parse_stored;
-use crate::domain::{ExactDecimal, ValueStatus};
 use crate::error::AppError;
+use crate::graphql::enums::ValueStatus;
 use crate::graphql::loader::{self, IndicatorById, UnitById};
 use crate::graphql::object::{Indicator, Unit};
 use crate::graphql::scalars::{DateTime, Decimal, Period};
@@ -11,13 +10,6 @@ use crate::graphql::scalars::{DateTime, Decimal, Period};
 /// One revision of a reported indicator value. A correction is a new revision; earlier
 /// revisions stay readable.
 pub struct IndicatorValue(pub indicator_value::Model);
-
-/// A stored period as the scalar.
-pub(crate) fn stored_period(p: &str) -> async_graphql::Result<Period> {
-    crate::domain::Period::parse(p)
-        .map(Period)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored period {p:?}: {e}")).into())
-}
 
 #[Object]
 impl IndicatorValue {
@@ -36,8 +28,8 @@ impl IndicatorValue {
     }
 
     /// The period reported on.
-    async fn period(&self) -> async_graphql::Result<Period> {
-        stored_period(&self.0.period)
+    async fn period(&self) -> Period {
+        Period(self.0.period)
     }
 
     /// 1 for the first report of the period, then 2, 3 … with no gaps.
@@ -46,13 +38,8 @@ impl IndicatorValue {
     }
 
     /// The reported number (percentages, quantities, counts); null for yes/no indicators.
-    async fn value(&self) -> async_graphql::Result<Option<Decimal>> {
-        match &self.0.value {
-            None => Ok(None),
-            Some(v) => ExactDecimal::parse(v)
-                .map(|d| Some(Decimal(d)))
-                .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored value: {e}")).into()),
-        }
+    async fn value(&self) -> Option<Decimal> {
+        self.0.value.map(Decimal)
     }
 
     /// The reported answer of a yes/no indicator; null for numeric ones.
@@ -61,8 +48,8 @@ impl IndicatorValue {
     }
 
     /// SUBMITTED, VERIFIED or REJECTED.
-    async fn status(&self) -> async_graphql::Result<ValueStatus> {
-        Ok(parse_stored("value status", &self.0.status)?)
+    async fn status(&self) -> ValueStatus {
+        self.0.status.into()
     }
 
     /// The unit that reported it.
@@ -111,7 +98,7 @@ impl IndicatorValue {
     /// Whether the viewer may verify or reject this revision now.
     async fn viewer_can_review(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         let identity = crate::graphql::context::identity(ctx)?;
-        Ok(crate::auth::policy::may_review_values(identity) && self.0.status != ValueStatus::Rejected.as_str())
+        Ok(crate::auth::policy::may_review_value(identity, self.0.status))
     }
 }
 

@@ -1,6 +1,7 @@
 use async_graphql::{Context, Object};
 
-use crate::auth::{Identity, Role};
+use crate::auth::Identity;
+use crate::graphql::enums::Role;
 use crate::graphql::loader::{self, UnitById};
 use crate::graphql::object::Unit;
 use crate::graphql::scalars::DateTime;
@@ -17,7 +18,7 @@ impl Viewer {
 
     /// The token's role.
     async fn role(&self) -> Role {
-        self.0.role
+        self.0.role.into()
     }
 
     /// For a department: its unit.

@@ -1,7 +1,8 @@
 use async_graphql::{Context, Object};
 
-use crate::auth::policy::{self, AssessmentScope};
+use crate::auth::policy;
 use crate::domain::UnitCode;
+use crate::error::AppError;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::context;
 use crate::graphql::input::AssessmentFilter;
@@ -20,9 +21,9 @@ impl AssessmentQuery {
     async fn assessment(&self, ctx: &Context<'_>, unit_code: String, year: i32) -> async_graphql::Result<Assessment> {
         let identity = context::identity(ctx)?;
         policy::assessment_scope(identity)?;
-        assessment::check_year(year)?;
+        let year = assessment::plan_year(year)?;
         let db = context::db(ctx)?;
-        let unit = units::get_unit(&db.conn, &UnitCode::parse(&unit_code)?).await?;
+        let unit = units::get_unit(&db.conn, &UnitCode::parse(&unit_code).map_err(AppError::from)?).await?;
         policy::authorize_assessment_read(identity, unit.id)?;
         let year_result = assessment::assess_year(&db.conn, context::catalog(ctx)?, year).await?;
         let scheme = year_result.scheme.clone();
@@ -45,6 +46,7 @@ impl AssessmentQuery {
         let identity = context::identity(ctx)?;
         let scope = policy::assessment_scope(identity)?;
         let request = connection::page_request(ctx, "assessment", first, after.as_deref())?;
+        let year = assessment::plan_year(year)?;
         let db = context::db(ctx)?;
         let year_result = assessment::assess_year(&db.conn, context::catalog(ctx)?, year).await?;
         let filter = filter.unwrap_or_default();
@@ -52,11 +54,12 @@ impl AssessmentQuery {
         let all: Vec<(i64, Assessment)> = year_result
             .units
             .into_iter()
-            .filter(|a| match scope {
-                AssessmentScope::All => true,
-                AssessmentScope::Unit(u) => a.unit.id == u,
+            .filter(|a| scope.covers(a.unit.id))
+            .filter(|a| {
+                filter.grade.is_none_or(|g| {
+                    a.published.outcome.as_ref().is_some_and(|o| o.grade == crate::domain::scoring::Grade::from(g))
+                })
             })
-            .filter(|a| filter.grade.is_none_or(|g| a.published.outcome.as_ref().is_some_and(|o| o.grade == g)))
             .filter(|a| filter.tied.is_none_or(|t| a.published.tied == t))
             .enumerate()
             .map(|(i, inner)| (i as i64 + 1, Assessment { inner, scheme: scheme.clone() }))
@@ -73,7 +76,7 @@ impl AssessmentQuery {
     /// The scoring scheme in force for a year (the built-in default until one is set).
     async fn scoring_scheme(&self, ctx: &Context<'_>, year: i32) -> async_graphql::Result<ScoringScheme> {
         context::identity(ctx)?;
-        assessment::check_year(year)?;
+        let year = assessment::plan_year(year)?;
         let db = context::db(ctx)?;
         let catalog = context::catalog(ctx)?;
         Ok(ScoringScheme(assessment::scheme_for(&db.conn, catalog.plan.id, year).await?))
@@ -84,15 +87,9 @@ impl AssessmentQuery {
     async fn accountability(&self, ctx: &Context<'_>, year: i32) -> async_graphql::Result<Vec<Accountability>> {
         let identity = context::identity(ctx)?;
         let scope = policy::assessment_scope(identity)?;
+        let year = assessment::plan_year(year)?;
         let db = context::db(ctx)?;
         let entries = assessment::accountability(&db.conn, context::catalog(ctx)?, year).await?;
-        Ok(entries
-            .into_iter()
-            .filter(|e| match scope {
-                AssessmentScope::All => true,
-                AssessmentScope::Unit(u) => e.unit.id == u,
-            })
-            .map(Accountability)
-            .collect())
+        Ok(entries.into_iter().filter(|e| scope.covers(e.unit.id)).map(Accountability).collect())
     }
 }

@@ -1,6 +1,7 @@
 use async_graphql::{Context, Object};
 
 use crate::domain::UnitCode;
+use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::object::Unit;
 use crate::service::units;
@@ -24,7 +25,7 @@ impl UnitQuery {
     /// One unit by code; NOT_FOUND if there is none.
     async fn unit(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Unit>> {
         context::identity(ctx)?;
-        let code = UnitCode::parse(&code)?;
+        let code = UnitCode::parse(&code).map_err(AppError::from)?;
         let db = context::db(ctx)?;
         Ok(Some(Unit(units::get_unit(&db.conn, &code).await?)))
     }

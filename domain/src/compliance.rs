@@ -1,6 +1,6 @@
 //! Whether an indicator's conditions hold for a period: pure rules, no database.
 
-use crate::domain::{Comparator, Direction, ExactDecimal, Period};
+use crate::{Comparator, Direction, ExactDecimal, Period};
 
 /// What a period's current revision says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ impl Observation {
 }
 
 /// The overall result for a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ComplianceStatus {
     /// Every condition holds.
@@ -143,7 +143,7 @@ fn judge(input: &ComplianceInput<'_>, comparator: Comparator, target: Option<Exa
             )
         }
         Comparator::MeetsSuperiorTarget => {
-            let year = period.year();
+            let year = period.calendar_year();
             let Some(t) = input.superior_target else {
                 return outcome(None, None, format!("no superior target has been configured for {year}"));
             };
@@ -198,7 +198,7 @@ mod tests {
         evaluate(&ComplianceInput {
             direction,
             conditions,
-            period: Period::Year(2022),
+            period: Period::year_of(2022).unwrap(),
             current,
             previous,
             superior_target: superior,

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::error::AppError;
+use crate::Invalid;
 
 /// Most characters accepted in a decimal's text.
 const MAX_DECIMAL_CHARS: usize = 30;
@@ -15,11 +15,19 @@ const MAX_DECIMAL_CHARS: usize = 30;
 /// 28 significant digits: `"99.999999999999999999999999999"` is refused, never rounded);
 /// displayed without trailing zeros, so `"4.50"` is stored and shown as `"4.5"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 pub struct ExactDecimal(Decimal);
 
+impl FromStr for ExactDecimal {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<ExactDecimal, Invalid> {
+        ExactDecimal::parse(s)
+    }
+}
+
 impl ExactDecimal {
-    pub fn parse(s: &str) -> Result<ExactDecimal, AppError> {
-        let bad = || AppError::validation(format!("{s:?} is not a decimal number such as \"26.5\""));
+    pub fn parse(s: &str) -> Result<ExactDecimal, Invalid> {
+        let bad = || Invalid::new(format!("{s:?} is not a decimal number such as \"26.5\""));
         if s.is_empty() || s.len() > MAX_DECIMAL_CHARS {
             return Err(bad());
         }
@@ -34,7 +42,7 @@ impl ExactDecimal {
         let d = ExactDecimal(Decimal::from_str(s).map_err(|_| bad())?.normalize());
         // rust_decimal rounds what it cannot hold; a value is taken only when it is exact.
         if d.to_string() != canonical(s) {
-            return Err(AppError::validation(format!(
+            return Err(Invalid::new(format!(
                 "{s:?} has more significant digits than can be stored exactly (at most 28)"
             )));
         }
@@ -42,11 +50,11 @@ impl ExactDecimal {
     }
 
     /// `self + other`, or an error instead of an overflow.
-    pub fn checked_add(self, other: ExactDecimal) -> Result<ExactDecimal, AppError> {
+    pub fn checked_add(self, other: ExactDecimal) -> Result<ExactDecimal, Invalid> {
         self.0
             .checked_add(other.0)
             .map(ExactDecimal::from_decimal)
-            .ok_or_else(|| AppError::validation("the sum is too large to compute exactly"))
+            .ok_or_else(|| Invalid::new("the sum is too large to compute exactly"))
     }
 
     pub fn from_decimal(d: Decimal) -> ExactDecimal {

@@ -1,8 +1,21 @@
 //! The vocabulary of the work reported against the plan.
 
 /// Where a reported value stands with the assessment office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ValueStatus {
     /// Reported, not yet reviewed; it counts.
     Submitted,
@@ -19,8 +32,21 @@ impl ValueStatus {
 }
 
 /// A task's state in a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProgressStatus {
     /// Work has not begun (percent, if given, is 0).
     NotStarted,

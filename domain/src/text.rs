@@ -1,6 +1,6 @@
 //! Bounded free text (notes, summaries, evidence, reasons).
 
-use crate::error::AppError;
+use crate::Invalid;
 
 /// Unicode's bidirectional formatting characters: embeddings, overrides, isolates and
 /// marks. In free text they can make a note or an evidence reference display differently
@@ -10,20 +10,20 @@ fn is_bidi_control(c: char) -> bool {
 }
 
 /// Trims `s` and checks it is non-empty and at most `max_chars` characters.
-pub fn bounded(field: &str, s: &str, max_chars: usize) -> Result<String, AppError> {
+pub fn bounded(field: &str, s: &str, max_chars: usize) -> Result<String, Invalid> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(AppError::validation(format!("{field} must not be empty")));
+        return Err(Invalid::new(format!("{field} must not be empty")));
     }
     let n = t.chars().count();
     if n > max_chars {
-        return Err(AppError::validation(format!("{field} is {n} characters long; at most {max_chars} are accepted")));
+        return Err(Invalid::new(format!("{field} is {n} characters long; at most {max_chars} are accepted")));
     }
     if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(AppError::validation(format!("{field} contains control characters")));
+        return Err(Invalid::new(format!("{field} contains control characters")));
     }
     if t.chars().any(is_bidi_control) {
-        return Err(AppError::validation(format!(
+        return Err(Invalid::new(format!(
             "{field} contains bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), which can make text read differently from what it says"
         )));
     }
@@ -31,7 +31,7 @@ pub fn bounded(field: &str, s: &str, max_chars: usize) -> Result<String, AppErro
 }
 
 /// Like [`bounded`] for an optional field; an empty string counts as absent.
-pub fn optional_bounded(field: &str, s: Option<&str>, max_chars: usize) -> Result<Option<String>, AppError> {
+pub fn optional_bounded(field: &str, s: Option<&str>, max_chars: usize) -> Result<Option<String>, Invalid> {
     match s.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => bounded(field, t, max_chars).map(Some),
@@ -39,12 +39,9 @@ pub fn optional_bounded(field: &str, s: Option<&str>, max_chars: usize) -> Resul
 }
 
 /// Evidence: at most `max_items` entries of at most `max_chars` characters each.
-pub fn evidence(items: &[String], max_items: usize, max_chars: usize) -> Result<Vec<String>, AppError> {
+pub fn evidence(items: &[String], max_items: usize, max_chars: usize) -> Result<Vec<String>, Invalid> {
     if items.len() > max_items {
-        return Err(AppError::validation(format!(
-            "{} evidence entries given; at most {max_items} are accepted",
-            items.len()
-        )));
+        return Err(Invalid::new(format!("{} evidence entries given; at most {max_items} are accepted", items.len())));
     }
     items.iter().map(|e| bounded("evidence entry", e, max_chars)).collect()
 }

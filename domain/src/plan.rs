@@ -1,17 +1,24 @@
 //! The vocabulary of the plan: how indicators are measured and judged.
 
-use crate::domain::ExactDecimal;
-use crate::error::AppError;
-
-/// Parses a stored enumeration name; a failure means the database holds something the
-/// code does not know, which is a server fault, not a client one.
-pub fn parse_stored<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, AppError> {
-    T::from_str(s).map_err(|_| AppError::Unexpected(anyhow::anyhow!("unknown {what} {s:?} in the database")))
-}
+use crate::ExactDecimal;
+use crate::Invalid;
 
 /// How a unit is named by a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssignmentRole {
     /// 责任单位: a unit responsible for the task.
     Responsible,
@@ -20,8 +27,21 @@ pub enum AssignmentRole {
 }
 
 /// What kind of value an indicator takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum IndicatorKind {
     /// A share in percent, between 0 and 100 inclusive (e.g. 林草覆盖率).
     Percentage,
@@ -46,32 +66,43 @@ impl IndicatorKind {
     }
 
     /// Checks that a numeric value is admissible for this kind.
-    pub fn check_value(self, v: ExactDecimal) -> Result<(), AppError> {
+    pub fn check_value(self, v: ExactDecimal) -> Result<(), Invalid> {
         let hundred = ExactDecimal::parse("100")?;
         match self {
             IndicatorKind::Percentage if v.is_negative() || v > hundred => {
-                Err(AppError::validation(format!("{v} is not a percentage between 0 and 100")))
+                Err(Invalid::new(format!("{v} is not a percentage between 0 and 100")))
             }
             IndicatorKind::PercentChange if v > hundred => {
-                Err(AppError::validation(format!("{v} is not a rate of change of at most 100 percent")))
+                Err(Invalid::new(format!("{v} is not a rate of change of at most 100 percent")))
             }
             IndicatorKind::Quantity if v.is_negative() => {
-                Err(AppError::validation(format!("{v} is negative; the quantity must be 0 or more")))
+                Err(Invalid::new(format!("{v} is negative; the quantity must be 0 or more")))
             }
             IndicatorKind::Count if v.is_negative() || !v.is_integer() => {
-                Err(AppError::validation(format!("{v} is not a count (a whole number, 0 or more)")))
+                Err(Invalid::new(format!("{v} is not a count (a whole number, 0 or more)")))
             }
-            IndicatorKind::YesNo => {
-                Err(AppError::validation("this is a yes/no indicator: report `implemented`, not `value`"))
-            }
+            IndicatorKind::YesNo => Err(Invalid::new("this is a yes/no indicator: report `implemented`, not `value`")),
             _ => Ok(()),
         }
     }
 }
 
 /// Which way is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Direction {
     /// A higher value is better (coverage, utilisation rates).
     HigherIsBetter,
@@ -80,8 +111,21 @@ pub enum Direction {
 }
 
 /// How a condition judges a period's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum, strum::EnumString, strum::IntoStaticStr)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Comparator {
     /// The value is at least the target (不低于, 不小于, 以上).
     AtLeast,
@@ -117,5 +161,46 @@ impl Comparator {
     /// Whether the comparator looks at the previous period.
     pub fn is_trend(self) -> bool {
         matches!(self, Comparator::Increasing | Comparator::Decreasing | Comparator::NotDecreasing)
+    }
+}
+
+/// Where a unit comes from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UnitOrigin {
+    /// Named by the plan document.
+    Plan,
+    /// Created by an administrator (configuration), e.g. a township government.
+    Configuration,
+}
+
+impl UnitOrigin {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl AssignmentRole {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }

@@ -4,9 +4,9 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::domain::compliance::ComplianceStatus;
-use crate::domain::{ExactDecimal, ProgressStatus};
-use crate::error::AppError;
+use crate::compliance::ComplianceStatus;
+use crate::Invalid;
+use crate::{ExactDecimal, ProgressStatus};
 
 impl Serialize for ExactDecimal {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -75,7 +75,7 @@ impl Default for Scheme {
 impl Scheme {
     /// Checks the scheme is coherent: every part within 0–100, the three parts summing to
     /// 100, thresholds ordered, shares in range. Bounds come first, so no sum can overflow.
-    pub fn validate(&self) -> Result<(), AppError> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         for (name, v) in [
             ("indicatorPoints", self.indicator_points),
             ("progressPoints", self.progress_points),
@@ -86,28 +86,26 @@ impl Scheme {
             ("passFrom", self.pass_from),
         ] {
             if v.is_negative() || v.inner() > Decimal::ONE_HUNDRED {
-                return Err(AppError::validation(format!("{name} must be between 0 and 100, not {v}")));
+                return Err(Invalid::new(format!("{name} must be between 0 and 100, not {v}")));
             }
         }
         let total =
             self.indicator_points.checked_add(self.progress_points)?.checked_add(self.timeliness_points)?.inner();
         if total != Decimal::from(100) {
-            return Err(AppError::validation(format!(
+            return Err(Invalid::new(format!(
                 "indicatorPoints + progressPoints + timelinessPoints must be 100, not {}",
                 ExactDecimal::from_decimal(total)
             )));
         }
         if self.in_progress_share.is_negative() || self.in_progress_share.inner() > Decimal::ONE {
-            return Err(AppError::validation("inProgressShare must be between 0 and 1"));
+            return Err(Invalid::new("inProgressShare must be between 0 and 1"));
         }
         if self.reporting_grace_days > 366 {
-            return Err(AppError::validation("reportingGraceDays must be at most 366"));
+            return Err(Invalid::new("reportingGraceDays must be at most 366"));
         }
         let (p, g, e) = (self.pass_from.inner(), self.good_from.inner(), self.excellent_from.inner());
         if p.is_sign_negative() || !(p <= g && g <= e && e <= Decimal::from(100)) {
-            return Err(AppError::validation(
-                "grade thresholds must satisfy 0 ≤ passFrom ≤ goodFrom ≤ excellentFrom ≤ 100",
-            ));
+            return Err(Invalid::new("grade thresholds must satisfy 0 ≤ passFrom ≤ goodFrom ≤ excellentFrom ≤ 100"));
         }
         Ok(())
     }
@@ -126,7 +124,7 @@ impl Scheme {
 }
 
 /// 考核等次.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Grade {
     /// 优秀
@@ -152,7 +150,7 @@ impl Grade {
 }
 
 /// What part of the scheme a breakdown line belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Component {
     /// An indicator's compliance for the year (subject: the indicator code).
@@ -256,7 +254,7 @@ pub fn score(
     indicators: &[IndicatorFacts],
     tasks: &[TaskFacts],
     adjustments: &[AdjustmentFacts],
-) -> Result<Option<Outcome>, AppError> {
+) -> Result<Option<Outcome>, Invalid> {
     if tasks.is_empty() {
         return Ok(None);
     }
@@ -340,10 +338,10 @@ pub fn score(
 
 /// The sum of the lines' points, or an error instead of an overflow (adjustments are
 /// bounded, so this only guards against data written around the API).
-fn points_given(lines: &[Line]) -> Result<Decimal, AppError> {
+fn points_given(lines: &[Line]) -> Result<Decimal, Invalid> {
     lines.iter().try_fold(Decimal::ZERO, |sum, l| {
         sum.checked_add(l.points_given.inner())
-            .ok_or_else(|| AppError::validation("the points are too large to add up exactly"))
+            .ok_or_else(|| Invalid::new("the points are too large to add up exactly"))
     })
 }
 
