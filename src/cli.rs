@@ -225,7 +225,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &service,
                 Actor { identity: &cli_identity, request_id: &request_id },
                 tokens::IssueRequest { role: role.into(), unit, subject, ttl },
-                Duration::from_secs(settings.jwt_max_ttl_days * 86_400),
+                Duration::from_secs(settings.tokens.max_ttl_days * 86_400),
             )
             .await?;
             println!("{}", issued.token);
@@ -243,16 +243,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let actor = Actor { identity: &cli_identity, request_id: &request_id };
             match command {
                 KeysCommand::Rotate => {
-                    let kid = keys::rotate(&db, actor).await?;
+                    let kid = crate::service::keys::rotate(&db, actor).await?;
                     println!("{kid}");
                     eprintln!("new tokens are signed with {kid}; older tokens stay valid until they expire");
                 }
                 KeysCommand::Retire { kid } => {
-                    keys::retire(&db, actor, kid.trim()).await?;
+                    crate::service::keys::retire(&db, actor, kid.trim()).await?;
                     eprintln!("key {kid} retired: tokens signed with it are refused");
                 }
                 KeysCommand::List => {
-                    for k in keys::list(&db).await? {
+                    for k in crate::service::keys::list(&db).await? {
                         let kind = if k.algorithm == "HS256-DERIVED" { "rotated" } else { "development master" };
                         let state = k
                             .retired_at

@@ -51,7 +51,8 @@ impl Application {
     /// Connects, migrates (and seeds), loads keys, binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         // Configuration errors first, before touching the database.
-        let cors_origins = settings.cors_origin_list()?;
+        settings.validate()?;
+        let cors_origins = settings.server.cors_origins.clone();
         let persisted = Arc::new(PersistedOperations::load(&settings)?);
         http::metrics::init();
         let db = Db::connect(&settings).await?;
@@ -60,11 +61,12 @@ impl Application {
         if let Some(renewed) = crate::db::incarnation::renew_if_restored_elsewhere(&db.conn).await? {
             tracing::warn!(incarnation = %renewed.id, "new incarnation after a restore into another cluster");
         }
-        let skew = crate::clock::sync(&db, Duration::from_millis(settings.max_clock_skew_ms)).await?;
+        let skew = crate::clock::sync(&db, Duration::from_millis(settings.database.max_clock_skew_ms)).await?;
         tracing::info!(skew_ms = skew.num_milliseconds(), "clock offset from the database measured");
         let catalog = PlanCatalog::load(&db).await?;
         let tokens = Arc::new(keys::token_service(&settings, &db).await?);
-        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.server.bind)
+            .with_context(|| format!("cannot bind {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
         let settings = Arc::new(settings);
         let rate_limits = RateLimits::new(&settings);
@@ -83,7 +85,7 @@ impl Application {
             let (refresher, settings, db, tokens) =
                 (key_refresher.clone(), settings.clone(), db.clone(), tokens.clone());
             tokio::spawn(async move {
-                let mut every = tokio::time::interval(Duration::from_secs(settings.key_refresh_seconds.max(1)));
+                let mut every = tokio::time::interval(Duration::from_secs(settings.tokens.key_refresh_seconds.max(1)));
                 every.tick().await;
                 loop {
                     every.tick().await;
@@ -95,12 +97,12 @@ impl Application {
         }
         let events = EventHub::new();
         let background = Db::connect_background(&settings, &db).await?;
-        crate::clock::spawn_sync(background.clone(), Duration::from_millis(settings.max_clock_skew_ms));
+        crate::clock::spawn_sync(background.clone(), Duration::from_millis(settings.database.max_clock_skew_ms));
         let health = crate::db::health::Health::new();
         crate::db::health::spawn_monitor(
             background.clone(),
             health.clone(),
-            Duration::from_secs(settings.health_probe_seconds.max(1)),
+            Duration::from_secs(settings.database.health_probe_seconds.max(1)),
         );
         {
             let background = background.clone();
@@ -114,7 +116,7 @@ impl Application {
                 }
             });
         }
-        events::spawn_poller(background, events.clone(), Duration::from_millis(settings.subscription_poll_ms.max(10)));
+        events::spawn_poller(background, events.clone(), Duration::from_millis(settings.subscriptions.poll_ms.max(10)));
         let gate = Arc::new(Gate::new(
             settings.clone(),
             tokens.clone(),
@@ -130,7 +132,7 @@ impl Application {
             db: db.clone(),
             settings: settings.clone(),
             catalog: Arc::new(catalog),
-            cache: Arc::new(http::cache::ResponseCache::new(settings.response_cache_entries)),
+            cache: Arc::new(http::cache::ResponseCache::new(settings.server.response_cache_entries)),
             shutdown: shutdown.clone(),
             health,
         });
@@ -145,8 +147,8 @@ impl Application {
         // Signals are handled in `run_until_stopped`, so that WebSockets are closed first.
         .disable_signals()
         .shutdown_timeout(30);
-        if settings.workers > 0 {
-            server = server.workers(settings.workers);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
         }
         Ok(Application { port, server: server.run(), db, tokens, settings, shutdown })
     }

@@ -46,8 +46,6 @@ impl Identity {
 
     /// The unit and the groups it belongs to: whose tasks this identity works on.
     pub fn acting_unit_ids(&self) -> Vec<i32> {
-        let mut ids: Vec<i32> = self.unit.iter().map(|u| u.id).collect();
-        ids.extend(&self.group_ids);
-        ids
+        self.unit.as_ref().map(|u| crate::auth::policy::acting_units(u.id, &self.group_ids)).unwrap_or_default()
     }
 }

@@ -10,28 +10,24 @@
 //! master derives it, and a copy of the database alone cannot sign tokens. New tokens are
 //! signed with the newest key; tokens signed with older keys stay valid until they expire
 //! (or until their key is retired). Instances load a kid they do not know from the database
-//! when a token names it, and reload all keys every minute.
+//! when a token names it, and reload all keys every minute. Rotating and retiring keys are
+//! audited writes, in `service::keys`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use base64::Engine;
-use chrono::Utc;
 use entity::signing_key;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde_json::json;
 use sha2::Sha256;
 
 use crate::auth::jwt::{ExternalIdp, HmacKey, TokenService};
 use crate::auth::Role;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::error::AppResult;
-use crate::service::audit::{self, AuditRecord};
-use crate::service::Actor;
 
 /// Shortest secret accepted in production.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -39,9 +35,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// `signing_key.algorithm` of the development master key.
 const DEV_MASTER: &str = "HS256";
 /// `signing_key.algorithm` of rotated keys (the row holds the salt).
-const DERIVED: &str = "HS256-DERIVED";
+pub(crate) const DERIVED: &str = "HS256-DERIVED";
 
-fn b64() -> base64::engine::GeneralPurpose {
+pub(crate) fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
@@ -49,13 +45,14 @@ fn b64() -> base64::engine::GeneralPurpose {
 async fn master(settings: &Settings, db: &Db) -> anyhow::Result<HmacKey> {
     match settings.configured_jwt_secret()? {
         Some(secret) => {
+            let secret = crate::config::secret_bytes(&secret);
             if secret.is_empty() {
                 bail!("ECOPLAN_JWT_SECRET is empty");
             }
             if settings.is_production() && secret.len() < MIN_SECRET_BYTES {
                 bail!("ECOPLAN_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes in production");
             }
-            Ok(HmacKey { kid: settings.jwt_kid.clone(), secret: secret.into_bytes() })
+            Ok(HmacKey { kid: settings.tokens.kid.clone(), secret })
         }
         None if settings.is_production() => {
             bail!("ECOPLAN_JWT_SECRET (or ECOPLAN_JWT_SECRET_FILE) must be set in production")
@@ -123,7 +120,7 @@ pub async fn hmac_keys(settings: &Settings, db: &Db) -> anyhow::Result<Vec<HmacK
 }
 
 fn external_idp(settings: &Settings) -> anyhow::Result<Option<ExternalIdp>> {
-    let Some(path) = &settings.jwks_file else {
+    let Some(path) = &settings.tokens.jwks.file else {
         return Ok(None);
     };
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read ECOPLAN_JWKS_FILE {path}"))?;
@@ -133,18 +130,13 @@ fn external_idp(settings: &Settings) -> anyhow::Result<Option<ExternalIdp>> {
         .iter()
         .map(|r| (r.as_str().to_string(), *r))
         .collect();
-    for pair in settings.jwks_role_map.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, role) = pair.split_once('=').context("ECOPLAN_JWKS_ROLE_MAP: expected name=ROLE pairs")?;
-        let role: Role =
-            role.trim().parse().map_err(|_| anyhow::anyhow!("ECOPLAN_JWKS_ROLE_MAP: unknown role {role:?}"))?;
-        role_map.insert(name.trim().to_string(), role);
-    }
+    role_map.extend(settings.tokens.jwks.role_map.iter().cloned());
     ExternalIdp::from_jwks(
         &jwks,
-        &settings.jwks_issuer,
-        &settings.jwks_audience,
-        &settings.jwks_role_claim,
-        &settings.jwks_unit_claim,
+        &settings.tokens.jwks.issuer,
+        &settings.tokens.jwks.audience,
+        &settings.tokens.jwks.role_claim,
+        &settings.tokens.jwks.unit_claim,
         role_map,
     )
     .map(Some)
@@ -154,9 +146,9 @@ fn external_idp(settings: &Settings) -> anyhow::Result<Option<ExternalIdp>> {
 pub async fn token_service(settings: &Settings, db: &Db) -> anyhow::Result<TokenService> {
     TokenService::new(
         hmac_keys(settings, db).await?,
-        &settings.jwt_issuer,
-        &settings.jwt_audience,
-        Duration::from_secs(settings.jwt_leeway_seconds),
+        &settings.tokens.issuer,
+        &settings.tokens.audience,
+        Duration::from_secs(settings.tokens.leeway_seconds),
         external_idp(settings)?,
     )
 }
@@ -182,73 +174,4 @@ impl KeyRefresher {
         tokens.replace_keys(&hmac_keys(settings, db).await?)?;
         Ok(true)
     }
-}
-
-/// Adds a key; new tokens are signed with it. Returns its kid.
-pub async fn rotate(db: &Db, actor: Actor<'_>) -> AppResult<String> {
-    let mut salt = [0u8; 32];
-    rand::rng().fill_bytes(&mut salt);
-    let kid = format!("k{}-{}", Utc::now().format("%Y%m%d"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let tx = db.begin_write().await?;
-    signing_key::ActiveModel {
-        kid: Set(kid.clone()),
-        algorithm: Set(DERIVED.into()),
-        secret: Set(b64().encode(salt)),
-        created_at: Set(crate::clock::now()),
-        retired_at: Set(None),
-    }
-    .insert(&*tx)
-    .await?;
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "signing_key.rotate",
-            target_type: "signing_key",
-            target_key: kid.clone(),
-            scope_unit_id: None,
-            before: None,
-            after: Some(json!({ "kid": kid })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(kid)
-}
-
-/// Retires a rotated key at once: tokens signed with it are refused (within a minute on
-/// running instances).
-pub async fn retire(db: &Db, actor: Actor<'_>, kid: &str) -> AppResult<()> {
-    let tx = db.begin_write().await?;
-    let row = signing_key::Entity::find_by_id(kid.to_string())
-        .filter(signing_key::Column::Algorithm.eq(DERIVED))
-        .one(&*tx)
-        .await?
-        .ok_or_else(|| crate::error::AppError::not_found(format!("no rotated key has the kid {kid}")))?;
-    if row.retired_at.is_some() {
-        return Err(crate::error::AppError::conflict(format!("key {kid} is already retired")));
-    }
-    let mut am: signing_key::ActiveModel = row.into();
-    am.retired_at = Set(Some(crate::clock::now()));
-    am.update(&*tx).await?;
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "signing_key.retire",
-            target_type: "signing_key",
-            target_key: kid.to_string(),
-            scope_unit_id: None,
-            before: None,
-            after: Some(json!({ "kid": kid, "retired": true })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The keys as a table: kid, kind, created, retired.
-pub async fn list(db: &Db) -> AppResult<Vec<signing_key::Model>> {
-    Ok(signing_key::Entity::find().order_by_asc(signing_key::Column::CreatedAt).all(&db.conn).await?)
 }

@@ -25,6 +25,18 @@ impl TaskScope {
     }
 }
 
+/// The units whose tasks a unit answers for: itself and every group it belongs to (the
+/// plan assigns some tasks to a group, such as 各乡镇人民政府, and each member township
+/// carries them). The single statement of this rule; the SQL in `service::tasks`
+/// (`tasks_of_unit_condition`, `tasks_of_units`) is its set-based form, and
+/// `tests/api/scoping.rs` checks the two agree on the seeded plan.
+pub fn acting_units(unit_id: i32, group_ids: &[i32]) -> Vec<i32> {
+    let mut ids = Vec::with_capacity(1 + group_ids.len());
+    ids.push(unit_id);
+    ids.extend(group_ids.iter().copied().filter(|g| *g != unit_id));
+    ids
+}
+
 /// The tasks `identity` may read. Plan metadata (plan, domains, sections) and the unit
 /// directory are readable by every role and need no scope.
 pub fn task_scope(identity: &Identity) -> TaskScope {
@@ -207,6 +219,15 @@ mod tests {
             token_id: "j".into(),
             expires_at: None,
         }
+    }
+
+    #[test]
+    fn a_unit_acts_for_itself_and_its_groups() {
+        assert_eq!(acting_units(3, &[]), vec![3]);
+        assert_eq!(acting_units(3, &[22, 23]), vec![3, 22, 23]);
+        assert_eq!(acting_units(3, &[3, 22]), vec![3, 22], "no unit twice");
+        assert_eq!(who(Role::Department, Some(3), vec![22]).acting_unit_ids(), vec![3, 22]);
+        assert!(who(Role::Admin, None, vec![]).acting_unit_ids().is_empty());
     }
 
     #[test]

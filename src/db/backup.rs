@@ -81,7 +81,7 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<incarna
     if !file.is_file() {
         bail!("{} is not a file", file.display());
     }
-    if settings.database_url.starts_with("sqlite:") {
+    if settings.database.url.starts_with("sqlite:") {
         restore_sqlite(settings, file).await
     } else {
         restore_postgres(settings, file).await
@@ -91,8 +91,8 @@ pub async fn restore(settings: &Settings, file: &Path) -> anyhow::Result<incarna
 async fn restore_postgres(settings: &Settings, file: &Path) -> anyhow::Result<incarnation::Incarnation> {
     let mut cmd = Command::new(pg_program("pg_restore"));
     cmd.args(["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]);
-    cmd.arg("--dbname").arg(&settings.database_url).arg(file);
-    run(cmd, "pg_restore").with_context(|| format!("restoring into {}", redact(&settings.database_url)))?;
+    cmd.arg("--dbname").arg(&settings.database.url).arg(file);
+    run(cmd, "pg_restore").with_context(|| format!("restoring into {}", redact(&settings.database.url)))?;
     let db = Db::connect(settings).await?;
     db.migrate().await?;
     let renewed = incarnation::renew(&db.conn).await?;
@@ -101,15 +101,15 @@ async fn restore_postgres(settings: &Settings, file: &Path) -> anyhow::Result<in
 }
 
 async fn restore_sqlite(settings: &Settings, file: &Path) -> anyhow::Result<incarnation::Incarnation> {
-    let target = super::sqlite_path(&settings.database_url)
-        .with_context(|| format!("{} names no database file", settings.database_url))?;
+    let target = super::sqlite_path(&settings.database.url)
+        .with_context(|| format!("{} names no database file", settings.database.url))?;
     // The backup, copied aside and brought to this version's schema.
     let staged = target.with_extension(format!("restore-{}", uuid::Uuid::new_v4().simple()));
     std::fs::copy(file, &staged).with_context(|| format!("cannot copy {} next to the database", file.display()))?;
     let staged_guard = Staged(staged.clone());
     {
         let mut staged_settings = settings.clone();
-        staged_settings.database_url = format!("sqlite://{}?mode=rw", staged.display());
+        staged_settings.database.url = format!("sqlite://{}?mode=rw", staged.display());
         let db = Db::connect_single(&staged_settings).await?;
         let findings = super::health::integrity_findings(&db, false).await?;
         if !findings.is_empty() {

@@ -51,7 +51,7 @@ impl std::ops::Deref for WriteTx {
 
 impl WriteTx {
     /// Increments the data version (so cached responses are recomputed) and commits.
-    pub async fn commit(self) -> AppResult<()> {
+    pub(crate) async fn commit(self) -> AppResult<()> {
         self.tx.execute_unprepared("UPDATE data_version SET version = version + 1 WHERE id = 1").await?;
         self.tx.commit().await?;
         Ok(())
@@ -62,7 +62,7 @@ impl Db {
     /// Opens the pool with short timeouts, so that a dead database fails requests quickly
     /// instead of holding them.
     pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-        Db::open(settings, settings.db_max_connections).await
+        Db::open(settings, settings.database.max_connections).await
     }
 
     /// A second, one-connection handle for background work (the event poller, the health
@@ -81,7 +81,7 @@ impl Db {
     }
 
     async fn open(settings: &Settings, max_connections: u32) -> anyhow::Result<Db> {
-        let url = settings.database_url.clone();
+        let url = settings.database.url.clone();
         let mut opt = ConnectOptions::new(url.clone());
         opt.max_connections(max_connections)
             .min_connections(1)
@@ -116,7 +116,7 @@ impl Db {
                 })
             });
         } else {
-            let timeout_ms = settings.db_statement_timeout_ms;
+            let timeout_ms = settings.database.statement_timeout_ms;
             opt.map_sqlx_postgres_opts(move |o| {
                 o.options([("statement_timeout", timeout_ms.to_string())]).application_name("ecoplan")
             });
@@ -161,8 +161,10 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Begins a write transaction (taking the SQLite write gate first).
-    pub async fn begin_write(&self) -> AppResult<WriteTx> {
+    /// Begins a write transaction (taking the SQLite write gate first) that records no
+    /// audit event: for the database's own housekeeping (the health probe, a restore).
+    /// Every write of data goes through `service::write::Write`, which records one.
+    pub(crate) async fn begin_unaudited(&self) -> AppResult<WriteTx> {
         let gate = match &self.write_gate {
             Some(m) => Some(m.clone().lock_owned().await),
             None => None,
@@ -188,7 +190,7 @@ impl Db {
     /// disk, a read-only file or a standby fails it; it takes the SQLite write gate like
     /// any write.
     pub async fn probe_write(&self) -> AppResult<()> {
-        let write = self.begin_write().await?;
+        let write = self.begin_unaudited().await?;
         write.tx.execute_unprepared("UPDATE data_version SET version = version WHERE id = 1").await?;
         write.tx.commit().await?;
         Ok(())

@@ -45,11 +45,11 @@ impl Default for DocumentLimits {
 impl DocumentLimits {
     pub fn from_settings(settings: &Settings) -> DocumentLimits {
         DocumentLimits {
-            max_tokens: settings.max_tokens,
-            max_nesting: settings.max_nesting,
-            max_aliases: settings.max_aliases,
-            max_root_fields: settings.max_root_fields,
-            max_fields: settings.max_complexity,
+            max_tokens: settings.limits.max_tokens,
+            max_nesting: settings.limits.max_nesting,
+            max_aliases: settings.limits.max_aliases,
+            max_root_fields: settings.limits.max_root_fields,
+            max_fields: settings.limits.max_complexity,
             introspection: settings.introspection_enabled(),
         }
     }

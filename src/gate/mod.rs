@@ -277,7 +277,7 @@ impl Gate {
     /// Takes a WebSocket connection slot for the caller's token, or refuses when it already
     /// holds the configured number of open connections on this instance.
     pub fn open_socket(self: &Arc<Self>, caller: &Caller) -> AppResult<SocketSlot> {
-        let max = self.settings.ws_max_connections_per_token;
+        let max = self.settings.subscriptions.max_connections_per_token;
         let mut open =
             self.sockets.lock().map_err(|_| AppError::Unexpected(anyhow::anyhow!("socket count poisoned")))?;
         let n = open.entry(caller.claims.jti.clone()).or_insert(0);

@@ -28,14 +28,9 @@ pub fn hash(query: &str) -> String {
 
 impl PersistedOperations {
     pub fn load(settings: &Settings) -> anyhow::Result<PersistedOperations> {
-        let mut restricted = Vec::new();
-        for r in settings.persisted_only_roles.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-            restricted.push(
-                r.parse::<Role>().map_err(|_| anyhow::anyhow!("ECOPLAN_PERSISTED_ONLY_ROLES: unknown role {r:?}"))?,
-            );
-        }
+        let restricted = settings.graphql.persisted_only_roles.clone();
         let mut by_hash = HashMap::new();
-        if let Some(path) = &settings.persisted_operations_file {
+        if let Some(path) = &settings.graphql.persisted_operations_file {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
             let json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{path} is not JSON"))?;
             let entries: Vec<(String, String)> = match json.get("operations").and_then(|o| o.as_array()) {

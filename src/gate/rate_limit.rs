@@ -31,10 +31,10 @@ fn quota(per_minute: u32, burst: u32) -> Option<Quota> {
 
 impl RateLimits {
     pub fn new(settings: &Settings) -> Arc<RateLimits> {
-        let anonymous_burst = (settings.rate_limit_anonymous_per_minute / 2).max(1);
+        let anonymous_burst = (settings.rate_limits.anonymous_per_minute / 2).max(1);
         Arc::new(RateLimits {
-            per_token: quota(settings.rate_limit_per_minute, settings.rate_limit_burst).map(RateLimiter::keyed),
-            per_address: quota(settings.rate_limit_anonymous_per_minute, anonymous_burst).map(RateLimiter::keyed),
+            per_token: quota(settings.rate_limits.per_minute, settings.rate_limits.burst).map(RateLimiter::keyed),
+            per_address: quota(settings.rate_limits.anonymous_per_minute, anonymous_burst).map(RateLimiter::keyed),
             clock: DefaultClock::default(),
         })
     }

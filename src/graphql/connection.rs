@@ -50,14 +50,14 @@ pub fn page_request(
     after: Option<&str>,
 ) -> async_graphql::Result<PageRequest> {
     let settings = context::settings(ctx)?;
-    let first = first.unwrap_or(settings.default_page_size);
+    let first = first.unwrap_or(settings.limits.default_page_size);
     if first < 0 {
         return Err(AppError::validation("first must not be negative").into());
     }
-    if first > settings.max_page_size {
+    if first > settings.limits.max_page_size {
         return Err(AppError::LimitExceeded(format!(
             "first is {first}; at most {} items are returned per page",
-            settings.max_page_size
+            settings.limits.max_page_size
         ))
         .into());
     }

@@ -19,7 +19,7 @@ impl From<AppError> for async_graphql::Error {
 }
 
 /// Seconds after which a refused request may be retried (`extensions.retryAfter`).
-fn retry_after_of(e: &AppError) -> Option<u64> {
+pub fn retry_after_of(e: &AppError) -> Option<u64> {
     match e {
         AppError::RateLimited { retry_after, .. } => Some(retry_after.as_secs().max(1)),
         AppError::Unavailable { .. } => Some(crate::error::RETRY_AFTER_UNAVAILABLE.as_secs()),

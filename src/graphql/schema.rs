@@ -25,9 +25,9 @@ pub struct SchemaData {
 /// Builds the schema; `data` is absent only when printing the SDL.
 pub fn build_schema(settings: &Settings, data: Option<SchemaData>) -> AppSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity)
-        .limit_directives(settings.max_directives)
+        .limit_depth(settings.limits.max_depth)
+        .limit_complexity(settings.limits.max_complexity)
+        .limit_directives(settings.limits.max_directives)
         // Selection sets through fragment spreads; the gate has bounded the text's nesting
         // and the fragments' expansion before this runs.
         .limit_recursive_depth(64)

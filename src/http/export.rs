@@ -54,11 +54,12 @@ fn required<'a>(params: &'a HashMap<String, String>, name: &str, example: &str) 
 }
 
 /// GET /export/{file}.
-pub async fn download(req: HttpRequest, file: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    match export_file(&req, &file, &state).await {
-        Ok(resp) => resp,
-        Err(e) => refusal::refuse(e),
-    }
+pub async fn download(
+    req: HttpRequest,
+    file: web::Path<String>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    export_file(&req, &file, &state).await
 }
 
 async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResult<HttpResponse> {

@@ -267,7 +267,8 @@ pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppS
         Ok(c) => c,
         Err(e) => return refusal::refuse_as(e.into(), None, rt.mime()),
     };
-    let body = match read_body(&req, payload, state.settings.max_body_bytes, state.settings.body_timeout()).await {
+    let body = match read_body(&req, payload, state.settings.server.max_body_bytes, state.settings.body_timeout()).await
+    {
         Ok(body) => body,
         Err(resp) => return resp,
     };

@@ -109,7 +109,7 @@ fn record_pool(db: &Db) {
 
 /// GET /metrics.
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if !state.settings.metrics_public {
+    if !state.settings.server.metrics_public {
         // The gate's token check, revocation included.
         match state.gate.authenticate(authn::bearer_token(&req), req.peer_addr().map(|a| a.ip())).await {
             Ok(caller) if policy::may_read_metrics(caller.identity.role) => {}

@@ -1,11 +1,14 @@
 //! How the HTTP edge answers a refusal: one status mapping and one error body for every
 //! route (GraphQL, exports, metrics), `{"errors":[{"message":…,"extensions":{"code":…}}]}`.
+//! `AppError` is an actix `ResponseError` through them, so a handler can simply return
+//! `Result<HttpResponse, AppError>`.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
-use crate::error::{AppError, RETRY_AFTER_UNAVAILABLE};
+use crate::error::AppError;
 use crate::gate::Refused;
+use crate::graphql::error::retry_after_of;
 
 pub const JSON: &str = "application/json; charset=utf-8";
 
@@ -34,25 +37,42 @@ pub fn errors_only_body(resp: &async_graphql::Response) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
-/// A refusal with its status (or `status` instead), the headers it implies
-/// (`WWW-Authenticate`, `Retry-After`) and the GraphQL error body, as `content_type`.
-pub fn refuse_as(refused: Refused, status: Option<StatusCode>, content_type: &str) -> HttpResponse {
-    let status = status.unwrap_or_else(|| status_of(&refused.error));
-    let mut builder = HttpResponse::build(status);
-    builder.insert_header((header::CONTENT_TYPE, content_type));
-    match &refused.error {
-        AppError::Unauthenticated(_) => {
+/// What an error says in the response head: its status and the headers it implies.
+struct Head {
+    status: StatusCode,
+    /// `WWW-Authenticate: Bearer …` (a token is missing or refused).
+    challenge: bool,
+    /// `Retry-After`, in seconds.
+    retry_after: Option<u64>,
+}
+
+impl Head {
+    fn of(e: &AppError, status: Option<StatusCode>) -> Head {
+        Head {
+            status: status.unwrap_or_else(|| status_of(e)),
+            challenge: matches!(e, AppError::Unauthenticated(_)),
+            retry_after: retry_after_of(e),
+        }
+    }
+
+    fn respond(self, content_type: &str, body: Vec<u8>) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        builder.insert_header((header::CONTENT_TYPE, content_type));
+        if self.challenge {
             builder.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ecoplan\", error=\"invalid_token\""));
         }
-        AppError::RateLimited { retry_after, .. } => {
-            builder.insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1).to_string()));
+        if let Some(secs) = self.retry_after {
+            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        AppError::Unavailable { .. } => {
-            builder.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE.as_secs().to_string()));
-        }
-        _ => {}
+        builder.body(body)
     }
-    builder.body(errors_only_body(&refused.into_response()))
+}
+
+/// A refusal with its status (or `status` instead), the headers it implies and the GraphQL
+/// error body, as `content_type`.
+pub fn refuse_as(refused: Refused, status: Option<StatusCode>, content_type: &str) -> HttpResponse {
+    let head = Head::of(&refused.error, status);
+    head.respond(content_type, errors_only_body(&refused.into_response()))
 }
 
 /// A refusal as `application/json`.
@@ -63,4 +83,20 @@ pub fn refuse(e: AppError) -> HttpResponse {
 /// A refusal with a status of its own (405, 406, 408, 413, 415 …).
 pub fn refuse_with_status(e: AppError, status: StatusCode) -> HttpResponse {
     refuse_as(e.into(), Some(status), JSON)
+}
+
+impl actix_web::ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        status_of(self)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let mut extensions = serde_json::json!({ "code": self.code() });
+        if let Some(secs) = retry_after_of(self) {
+            extensions["retryAfter"] = serde_json::json!(secs);
+        }
+        let body = serde_json::json!({ "errors": [{ "message": self.to_string(), "extensions": extensions }] });
+        Head::of(self, None).respond(JSON, body.to_string().into_bytes())
+    }
 }

@@ -135,7 +135,7 @@ pub async fn websocket(req: HttpRequest, body: web::Payload, state: web::Data<Ap
         Err(e) => return e.error_response(),
     };
     response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(PROTOCOL));
-    let limit = state.settings.max_body_bytes;
+    let limit = state.settings.server.max_body_bytes;
     let messages = messages.max_frame_size(limit).aggregate_continuations().max_continuation_size(limit);
     let connection = Connection {
         state: state.into_inner(),
@@ -301,7 +301,7 @@ impl Connection {
                 if self.ops.contains_key(&id) {
                     return Ok(Some(close(4409, format!("Subscriber for {id} already exists"))));
                 }
-                let max = self.state.settings.ws_max_subscriptions;
+                let max = self.state.settings.subscriptions.max_subscriptions;
                 if max > 0 && self.ops.len() >= max {
                     let e = AppError::LimitExceeded(format!(
                         "this connection already runs {max} operations; complete one first"

@@ -14,16 +14,17 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::auth::policy;
 use crate::db::Db;
 use crate::domain::compliance::ComplianceStatus;
 use crate::domain::scoring::{self, AdjustmentFacts, IndicatorFacts, Outcome, Scheme, TaskFacts};
 use crate::domain::year::FIRST_PLAN_YEAR;
 use crate::domain::{period, text, Comparator, ExactDecimal, Period, PlanYear, ValueStatus};
 use crate::error::{AppError, AppResult};
-use crate::service::audit::{self, AuditRecord};
 use crate::service::catalog::PlanCatalog;
 use crate::service::compliance::{self, PeriodCompliance};
 use crate::service::indicators::{self, IndicatorWithConditions};
+use crate::service::write::{Record, Write};
 use crate::service::{values, Actor};
 
 /// NOT_FOUND unless the plan is assessed in `year`: from 2021 to the current year.
@@ -255,8 +256,8 @@ async fn load_year(db: &impl ConnectionTrait, catalog: &PlanCatalog, year: PlanY
 impl YearData {
     /// The ids of the tasks a unit answers for: its own and its groups'.
     fn tasks_of(&self, unit_id: i32) -> Vec<i32> {
-        let mut acting = vec![unit_id];
-        acting.extend(self.groups_of.get(&unit_id).into_iter().flatten());
+        let groups = self.groups_of.get(&unit_id).map(Vec::as_slice).unwrap_or_default();
+        let acting = policy::acting_units(unit_id, groups);
         let mut tasks: Vec<i32> = self
             .assigned
             .iter()
@@ -433,9 +434,10 @@ pub async fn set_scheme(
     change: SchemeChange,
 ) -> AppResult<SchemeVersion> {
     let note = text::optional_bounded("note", change.note.as_deref(), 2000)?;
-    let tx = db.begin_write().await?;
-    ensure_open(&*tx, catalog.plan.id, year).await?;
-    let current = scheme_for(&*tx, catalog.plan.id, year).await?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    ensure_open(tx, catalog.plan.id, year).await?;
+    let current = scheme_for(tx, catalog.plan.id, year).await?;
     let s = current.scheme.clone();
     let scheme = Scheme {
         indicator_points: change.indicator_points.unwrap_or(s.indicator_points),
@@ -461,27 +463,18 @@ pub async fn set_scheme(
         created_by: Set(actor.identity.subject.clone()),
         created_at: Set(crate::clock::now()),
     };
-    let stored = match row.insert(&*tx).await {
+    let stored = match row.insert(tx).await {
         Ok(r) => r,
         Err(e) if crate::service::is_unique_violation(&e) => {
             return Err(AppError::conflict("the scheme was changed at the same time; reload and try again"));
         }
         Err(e) => return Err(e.into()),
     };
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "scoring_scheme.set",
-            target_type: "scoring_scheme",
-            target_key: format!("{year}#{}", stored.version),
-            scope_unit_id: None,
-            before: Some(json!({ "version": current.version, "definition": current.scheme })),
-            after: Some(json!({ "version": stored.version, "definition": definition })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let record = Record::new("scoring_scheme.set", "scoring_scheme", format!("{year}#{}", stored.version))
+        .scope(None)
+        .before(Some(json!({ "version": current.version, "definition": current.scheme })))
+        .after(Some(json!({ "version": stored.version, "definition": definition })));
+    write.commit(actor, record).await?;
     Ok(SchemeVersion { year, version: stored.version, scheme, row: Some(stored) })
 }
 
@@ -506,10 +499,11 @@ pub async fn adjust(
     if unit.is_group {
         return Err(AppError::validation(format!("{} is a group; its members are assessed", unit.code)));
     }
-    let tx = db.begin_write().await?;
-    ensure_open(&*tx, catalog.plan.id, year).await?;
-    let scheme = scheme_for(&*tx, catalog.plan.id, year).await?;
-    let data = load_year(&*tx, catalog, year).await?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    ensure_open(tx, catalog.plan.id, year).await?;
+    let scheme = scheme_for(tx, catalog.plan.id, year).await?;
+    let data = load_year(tx, catalog, year).await?;
     let probe = AdjustmentFacts { id: 0, points, reason: reason.clone() };
     let Some(outcome) = data.score_unit(&scheme.scheme, unit.id, year, Some(&probe))? else {
         return Err(AppError::validation(format!("{} has no task to be assessed on in {year}", unit.code)));
@@ -531,34 +525,24 @@ pub async fn adjust(
         created_by: Set(actor.identity.subject.clone()),
         created_at: Set(crate::clock::now()),
     }
-    .insert(&*tx)
+    .insert(tx)
     .await?;
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "assessment.adjust",
-            target_type: "assessment",
-            target_key: format!("{}/{year}", unit.code),
-            scope_unit_id: Some(unit.id),
-            before: None,
-            after: Some(
-                json!({ "adjustmentId": stored.id, "points": points, "reason": reason, "score": outcome.score }),
-            ),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let record = Record::new("assessment.adjust", "assessment", format!("{}/{year}", unit.code))
+        .scope(Some(unit.id))
+        .before(None)
+        .after(Some(json!({ "adjustmentId": stored.id, "points": points, "reason": reason, "score": outcome.score })));
+    write.commit(actor, record).await?;
     Ok(stored)
 }
 
 /// Freezes the year: stores each unit's result as a snapshot.
 #[tracing::instrument(skip_all, fields(year = %year))]
 pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: PlanYear) -> AppResult<YearAssessment> {
-    let tx = db.begin_write().await?;
-    ensure_open(&*tx, catalog.plan.id, year).await?;
-    let scheme = scheme_for(&*tx, catalog.plan.id, year).await?;
-    let (data, live) = live_results(&*tx, catalog, year, &scheme.scheme, scheme.version).await?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    ensure_open(tx, catalog.plan.id, year).await?;
+    let scheme = scheme_for(tx, catalog.plan.id, year).await?;
+    let (data, live) = live_results(tx, catalog, year, &scheme.scheme, scheme.version).await?;
     let now = crate::clock::now();
     let inserted = assessment_finalization::ActiveModel {
         id: NotSet,
@@ -568,7 +552,7 @@ pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: Pl
         finalized_by: Set(actor.identity.subject.clone()),
         finalized_at: Set(now),
     }
-    .insert(&*tx)
+    .insert(tx)
     .await;
     match inserted {
         Ok(_) => {}
@@ -589,7 +573,7 @@ pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: Pl
             result: Set(value),
             finalized_at: Set(now),
         })
-        .exec_without_returning(&*tx)
+        .exec_without_returning(tx)
         .await?;
         summary.push(json!({
             "unit": u.code,
@@ -598,20 +582,11 @@ pub async fn finalize(db: &Db, actor: Actor<'_>, catalog: &PlanCatalog, year: Pl
             "rank": result.rank,
         }));
     }
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "assessment.finalize",
-            target_type: "assessment_year",
-            target_key: year.to_string(),
-            scope_unit_id: None,
-            before: None,
-            after: Some(json!({ "schemeVersion": scheme.version, "units": summary })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let record = Record::new("assessment.finalize", "assessment_year", year.to_string())
+        .scope(None)
+        .before(None)
+        .after(Some(json!({ "schemeVersion": scheme.version, "units": summary })));
+    write.commit(actor, record).await?;
     assess_year(&db.conn, catalog, year).await
 }
 

@@ -25,8 +25,8 @@ pub struct AuditRecord {
     pub after: Option<Json>,
 }
 
-/// Appends the event; call it with the write's transaction so both commit or neither.
-pub async fn record(conn: &impl ConnectionTrait, actor: Actor<'_>, rec: AuditRecord) -> AppResult<()> {
+/// Appends the event, in the write's transaction (only `write::Write::commit` calls it).
+pub(super) async fn record(conn: &impl ConnectionTrait, actor: Actor<'_>, rec: AuditRecord) -> AppResult<()> {
     let event = audit_event::ActiveModel {
         id: NotSet,
         occurred_at: Set(crate::clock::now()),

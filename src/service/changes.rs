@@ -43,8 +43,8 @@ pub struct Change {
     pub action: &'static str,
 }
 
-/// Appends a change; call it with the write's transaction.
-pub async fn record(conn: &impl ConnectionTrait, change: Change) -> AppResult<()> {
+/// Appends a change, in the write's transaction (only `write::Write::commit` calls it).
+pub(super) async fn record(conn: &impl ConnectionTrait, change: Change) -> AppResult<()> {
     let txid = match conn.get_database_backend() {
         DbBackend::Postgres => Expr::cust("(pg_current_xact_id()::text)::bigint"),
         _ => Expr::val(0i64),

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use entity::{indicator_value, superior_target};
+use entity::indicator_value;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{DocProperties, Workbook, XlsxError};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 
 use crate::auth::policy::TaskScope;
 use crate::domain::compliance::ComplianceStatus;
@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::catalog::PlanCatalog;
 use crate::service::indicators::{self, IndicatorWithConditions};
 use crate::service::values::CurrentValue;
-use crate::service::{compliance, tasks, units, values};
+use crate::service::{compliance, targets, tasks, units, values};
 
 /// One cell of a table: text, or an exact number (a numeric cell in XLSX).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,14 +324,7 @@ pub async fn self_evaluation_table(
     }
     let current = values::current_values(db, &keys).await?;
     let ids: Vec<i32> = all.iter().map(|i| i.indicator.id).collect();
-    let superior: HashMap<i32, ExactDecimal> = superior_target::Entity::find()
-        .filter(superior_target::Column::Year.eq(year.get()))
-        .filter(superior_target::Column::IndicatorId.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.indicator_id, t.target))
-        .collect();
+    let superior: HashMap<i32, ExactDecimal> = targets::of_year(db, &ids, year.get()).await?;
     let task_ids: Vec<i32> = all.iter().map(|i| i.indicator.task_id).collect();
     let tasks = tasks::tasks_by_ids(db, &task_ids).await?;
     let assignments = tasks::assignments_of(db, &task_ids).await?;

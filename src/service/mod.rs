@@ -5,18 +5,20 @@ pub mod audit;
 pub mod catalog;
 pub mod changes;
 pub mod compliance;
-pub mod configuration;
 pub mod events;
 pub mod export;
 pub mod idempotency;
 pub mod identity;
 pub mod indicators;
+pub mod keys;
 pub mod page;
 pub mod progress;
+pub mod targets;
 pub mod tasks;
 pub mod tokens;
 pub mod units;
 pub mod values;
+pub mod write;
 
 use crate::auth::Identity;
 

@@ -13,10 +13,10 @@ use serde_json::json;
 use crate::db::Db;
 use crate::domain::{period, text, ExactDecimal, Period, ProgressStatus};
 use crate::error::{AppError, AppResult};
-use crate::service::audit::{self, AuditRecord};
-use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
+use crate::service::changes::{ChangeKind, ChangeOperation};
 use crate::service::idempotency::{self, IdempotencyKey};
 use crate::service::values::TextLimits;
+use crate::service::write::{Record, Write};
 use crate::service::{append_with_retries, is_unique_violation, Actor, Attempt};
 
 /// A department's progress update of one task for one period.
@@ -109,10 +109,11 @@ async fn try_update(
     checked: &CheckedProgress,
     idempotency: Option<&IdempotencyKey>,
 ) -> AppResult<Attempt<task_progress::Model>> {
-    let tx = db.begin_write().await?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
     if let Some(key) = idempotency {
-        if let Some(id) = idempotency::replay(&*tx, key).await? {
-            let stored = task_progress::Entity::find_by_id(id).one(&*tx).await?.ok_or_else(|| {
+        if let Some(id) = idempotency::replay(tx, key).await? {
+            let stored = task_progress::Entity::find_by_id(id).one(tx).await?.ok_or_else(|| {
                 AppError::Unexpected(anyhow::anyhow!("idempotency key names a missing progress {id}"))
             })?;
             return Ok(Attempt::Done(stored));
@@ -123,7 +124,7 @@ async fn try_update(
         .filter(task_progress::Column::TaskId.eq(task.id))
         .filter(task_progress::Column::Period.eq(period.clone()))
         .order_by_desc(task_progress::Column::Version)
-        .one(&*tx)
+        .one(tx)
         .await?;
     let latest_version = latest.as_ref().map(|l| l.version).unwrap_or(0);
     if let Some(expected) = report.expected_version {
@@ -147,43 +148,23 @@ async fn try_update(
         reported_by: Set(actor.identity.subject.clone()),
         reported_at: Set(crate::clock::now()),
     };
-    let stored = match row.insert(&*tx).await {
+    let stored = match row.insert(tx).await {
         Ok(p) => p,
         Err(e) if is_unique_violation(&e) => return Ok(Attempt::LostRace),
         Err(e) => return Err(e.into()),
     };
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "task_progress.update",
-            target_type: "task_progress",
-            target_key: format!("{}/{}#{}", task.number, period, stored.version),
-            scope_unit_id: actor.identity.unit_id(),
-            before: latest.as_ref().map(audit_json),
-            after: Some(audit_json(&stored)),
-        },
-    )
-    .await?;
-    changes::record(
-        &*tx,
-        Change {
-            action: "task_progress.update",
-            kind: ChangeKind::Progress,
-            operation: ChangeOperation::Upsert,
-            entity_id: stored.id,
-            related_id: None,
-            key: format!("{}/{}#{}", task.number, period, stored.version),
-            task_id: Some(task.id),
-        },
-    )
-    .await?;
     if let Some(key) = idempotency {
-        if !idempotency::remember(&*tx, key, stored.id).await? {
+        if !idempotency::remember(tx, key, stored.id).await? {
             return Ok(Attempt::LostRace);
         }
     }
-    tx.commit().await?;
+    let record =
+        Record::new("task_progress.update", "task_progress", format!("{}/{}#{}", task.number, period, stored.version))
+            .scope(actor.identity.unit_id())
+            .before(latest.as_ref().map(audit_json))
+            .after(Some(audit_json(&stored)))
+            .change(ChangeKind::Progress, ChangeOperation::Upsert, stored.id, Some(task.id));
+    write.commit(actor, record).await?;
     Ok(Attempt::Done(stored))
 }
 

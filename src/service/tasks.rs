@@ -39,7 +39,8 @@ pub fn scope_condition(scope: &TaskScope) -> Condition {
     }
 }
 
-/// Tasks of a unit: assigned to it directly or to a group it belongs to.
+/// Tasks of a unit: assigned to it directly or to a group it belongs to (the SQL form of
+/// [`policy::acting_units`](crate::auth::policy::acting_units)).
 fn tasks_of_unit_condition(unit_id: i32) -> Condition {
     let groups = Query::select()
         .column(group_membership::Column::GroupUnitId)
@@ -144,7 +145,8 @@ pub async fn tasks_of_units(
     scope: &TaskScope,
     unit_ids: &[i32],
 ) -> AppResult<HashMap<i32, Vec<task::Model>>> {
-    // (unit, task) pairs: direct assignments, then assignments of the unit's groups.
+    // (unit, task) pairs: direct assignments, then assignments of the unit's groups (the
+    // set-based form of `policy::acting_units`, one statement for every unit at once).
     let direct = Query::select()
         .expr_as(Expr::col(task_assignment::Column::UnitId), "owner_id")
         .expr_as(Expr::col(task_assignment::Column::TaskId), "task_id")

@@ -11,7 +11,7 @@ use crate::auth::{Role, TokenService};
 use crate::db::Db;
 use crate::domain::UnitCode;
 use crate::error::{AppError, AppResult};
-use crate::service::audit::{self, AuditRecord};
+use crate::service::write::{Record, Write};
 use crate::service::{units, Actor};
 
 /// A request to issue a token.
@@ -69,7 +69,8 @@ pub async fn issue(
     let (token, claims) = tokens.issue(&subject, req.role, unit.as_ref().map(|u| u.code.as_str()), req.ttl)?;
     let expires_at =
         Utc.timestamp_opt(claims.exp, 0).single().ok_or_else(|| AppError::validation("the lifetime is too long"))?;
-    let tx = db.begin_write().await?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
     issued_token::Entity::insert(issued_token::ActiveModel {
         jti: Set(claims.jti.clone()),
         subject: Set(subject.clone()),
@@ -79,27 +80,16 @@ pub async fn issue(
         issued_at: Set(crate::clock::now()),
         expires_at: Set(expires_at),
     })
-    .exec_without_returning(&*tx)
+    .exec_without_returning(tx)
     .await?;
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "token.issue",
-            target_type: "token",
-            target_key: claims.jti.clone(),
-            scope_unit_id: unit.as_ref().map(|u| u.id),
-            before: None,
-            after: Some(json!({
-                "subject": subject,
-                "role": req.role.as_str(),
-                "unit": unit.as_ref().map(|u| u.code.clone()),
-                "expiresAt": expires_at,
-            })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let record =
+        Record::new("token.issue", "token", claims.jti.clone()).scope(unit.as_ref().map(|u| u.id)).after(Some(json!({
+            "subject": subject,
+            "role": req.role.as_str(),
+            "unit": unit.as_ref().map(|u| u.code.clone()),
+            "expiresAt": expires_at,
+        })));
+    write.commit(actor, record).await?;
     Ok(IssuedToken { token, jti: claims.jti, expires_at })
 }
 
@@ -110,32 +100,23 @@ pub async fn revoke(db: &Db, actor: Actor<'_>, jti: &str, reason: Option<&str>) 
         return Err(AppError::validation("a token id (jti) is 1–200 characters"));
     }
     let reason = crate::domain::text::optional_bounded("reason", reason, 500)?;
-    let tx = db.begin_write().await?;
-    if revoked_token::Entity::find_by_id(jti.to_string()).one(&*tx).await?.is_some() {
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    if revoked_token::Entity::find_by_id(jti.to_string()).one(tx).await?.is_some() {
         return Ok(false);
     }
-    let known = issued_token::Entity::find_by_id(jti.to_string()).one(&*tx).await?;
+    let known = issued_token::Entity::find_by_id(jti.to_string()).one(tx).await?;
     revoked_token::Entity::insert(revoked_token::ActiveModel {
         jti: Set(jti.to_string()),
         revoked_at: Set(crate::clock::now()),
         revoked_by: Set(actor.identity.subject.clone()),
         reason: Set(reason.clone()),
     })
-    .exec_without_returning(&*tx)
+    .exec_without_returning(tx)
     .await?;
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "token.revoke",
-            target_type: "token",
-            target_key: jti.to_string(),
-            scope_unit_id: known.as_ref().and_then(|t| t.unit_id),
-            before: None,
-            after: Some(json!({ "reason": reason, "issuedHere": known.is_some() })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let record = Record::new("token.revoke", "token", jti)
+        .scope(known.as_ref().and_then(|t| t.unit_id))
+        .after(Some(json!({ "reason": reason, "issuedHere": known.is_some() })));
+    write.commit(actor, record).await?;
     Ok(true)
 }

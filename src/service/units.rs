@@ -1,12 +1,19 @@
-//! The unit directory and group membership.
+//! The unit directory and group membership: reads, and what administrators configure
+//! (units the document does not name, such as township governments, and the members of
+//! the two groups).
 
 use std::collections::HashMap;
 
 use entity::{group_membership, unit};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
+use serde_json::json;
 
-use crate::domain::UnitCode;
+use crate::db::Db;
+use crate::domain::{text, ChangeKind, ChangeOperation, UnitCode, UnitOrigin};
 use crate::error::{AppError, AppResult};
+use crate::service::write::{Record, Write};
+use crate::service::Actor;
 
 /// Every unit, in the document's order (configured units after the seeded ones).
 pub async fn list_units(db: &impl ConnectionTrait, is_group: Option<bool>) -> AppResult<Vec<unit::Model>> {
@@ -69,4 +76,171 @@ pub async fn groups_of(db: &impl ConnectionTrait, member_ids: &[i32]) -> AppResu
 /// The stored aliases (other spellings in the document) of a unit.
 pub fn aliases(u: &unit::Model) -> Vec<String> {
     u.aliases.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+/// A membership's natural key, e.g. `township_governments/zhengzhuang_town`.
+fn membership_key(group: &unit::Model, member: &unit::Model) -> String {
+    format!("{}/{}", group.code, member.code)
+}
+
+fn unit_json(u: &unit::Model) -> serde_json::Value {
+    json!({ "id": u.id, "code": u.code, "name": u.name, "isGroup": u.is_group, "origin": u.origin })
+}
+
+/// A group and a non-group member, both existing.
+async fn group_and_member(
+    db: &impl ConnectionTrait,
+    group: &UnitCode,
+    member: &UnitCode,
+) -> AppResult<(unit::Model, unit::Model)> {
+    let g = get_unit(db, group).await?;
+    let m = get_unit(db, member).await?;
+    if !g.is_group {
+        return Err(AppError::validation(format!("{group} is not a group")));
+    }
+    if m.is_group {
+        return Err(AppError::validation(format!("{member} is a group; groups do not nest")));
+    }
+    Ok((g, m))
+}
+
+/// Creates a unit (e.g. a township government), optionally as a member of groups.
+#[tracing::instrument(skip_all, fields(code = %code))]
+pub async fn create_unit(
+    db: &Db,
+    actor: Actor<'_>,
+    code: &UnitCode,
+    name: &str,
+    groups: &[UnitCode],
+) -> AppResult<unit::Model> {
+    let name = text::bounded("name", name, 100)?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    let clash = unit::Entity::find()
+        .filter(unit::Column::Code.eq(code.as_str()).or(unit::Column::Name.eq(name.clone())))
+        .one(tx)
+        .await?;
+    if let Some(existing) = clash {
+        return Err(AppError::conflict(format!(
+            "a unit with this code or name already exists: {} {}",
+            existing.code, existing.name
+        )));
+    }
+    let mut group_rows = Vec::new();
+    for g in groups {
+        let row = get_unit(tx, g).await?;
+        if !row.is_group {
+            return Err(AppError::validation(format!("{g} is not a group")));
+        }
+        group_rows.push(row);
+    }
+    let now = crate::clock::now();
+    let created = unit::ActiveModel {
+        id: NotSet,
+        code: Set(code.clone()),
+        name: Set(name),
+        is_group: Set(false),
+        origin: Set(UnitOrigin::Configuration),
+        aliases: Set(json!([])),
+        created_at: Set(now),
+    }
+    .insert(tx)
+    .await?;
+    for g in &group_rows {
+        group_membership::Entity::insert(group_membership::ActiveModel {
+            group_unit_id: Set(g.id),
+            member_unit_id: Set(created.id),
+            created_at: Set(now),
+        })
+        .exec_without_returning(tx)
+        .await?;
+    }
+    let mut after = unit_json(&created);
+    after["groups"] = json!(group_rows.iter().map(|g| g.code.clone()).collect::<Vec<_>>());
+    let mut record = Record::new("unit.create", "unit", created.code.to_string())
+        .scope(Some(created.id))
+        .after(Some(after))
+        .change(ChangeKind::Unit, ChangeOperation::Upsert, i64::from(created.id), None);
+    for g in &group_rows {
+        record = record.also_change(
+            ChangeKind::GroupMembership,
+            ChangeOperation::Upsert,
+            i64::from(created.id),
+            Some(i64::from(g.id)),
+            membership_key(g, &created),
+        );
+    }
+    write.commit(actor, record).await?;
+    Ok(created)
+}
+
+/// Makes `member` a member of `group`; CONFLICT if it already is.
+#[tracing::instrument(skip_all, fields(group = %group, member = %member))]
+pub async fn add_group_member(
+    db: &Db,
+    actor: Actor<'_>,
+    group: &UnitCode,
+    member: &UnitCode,
+) -> AppResult<(unit::Model, unit::Model)> {
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    let (g, m) = group_and_member(tx, group, member).await?;
+    if group_membership::Entity::find_by_id((g.id, m.id)).one(tx).await?.is_some() {
+        return Err(AppError::conflict(format!("{member} is already a member of {group}")));
+    }
+    let inserted = group_membership::Entity::insert(group_membership::ActiveModel {
+        group_unit_id: Set(g.id),
+        member_unit_id: Set(m.id),
+        created_at: Set(crate::clock::now()),
+    })
+    .exec_without_returning(tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(e) if crate::service::is_unique_violation(&e) => {
+            return Err(AppError::conflict(format!("{member} is already a member of {group}")));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let record = Record::new("group_member.add", "group_membership", membership_key(&g, &m))
+        .scope(Some(m.id))
+        .after(Some(json!({ "group": g.code, "member": m.code })))
+        .also_change(
+            ChangeKind::GroupMembership,
+            ChangeOperation::Upsert,
+            i64::from(m.id),
+            Some(i64::from(g.id)),
+            membership_key(&g, &m),
+        );
+    write.commit(actor, record).await?;
+    Ok((g, m))
+}
+
+/// Ends `member`'s membership of `group`; NOT_FOUND if it is not a member.
+#[tracing::instrument(skip_all, fields(group = %group, member = %member))]
+pub async fn remove_group_member(
+    db: &Db,
+    actor: Actor<'_>,
+    group: &UnitCode,
+    member: &UnitCode,
+) -> AppResult<(unit::Model, unit::Model)> {
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    let (g, m) = group_and_member(tx, group, member).await?;
+    let deleted = group_membership::Entity::delete_by_id((g.id, m.id)).exec(tx).await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::not_found(format!("{member} is not a member of {group}")));
+    }
+    let record = Record::new("group_member.remove", "group_membership", membership_key(&g, &m))
+        .scope(Some(m.id))
+        .before(Some(json!({ "group": g.code, "member": m.code })))
+        .also_change(
+            ChangeKind::GroupMembership,
+            ChangeOperation::Tombstone,
+            i64::from(m.id),
+            Some(i64::from(g.id)),
+            membership_key(&g, &m),
+        );
+    write.commit(actor, record).await?;
+    Ok((g, m))
 }

@@ -13,10 +13,10 @@ use serde_json::json;
 use crate::db::Db;
 use crate::domain::{period, text, ExactDecimal, Frequency, Period, ValueStatus};
 use crate::error::{AppError, AppResult};
-use crate::service::audit::{self, AuditRecord};
-use crate::service::changes::{self, Change, ChangeKind, ChangeOperation};
+use crate::service::changes::{ChangeKind, ChangeOperation};
 use crate::service::idempotency::{self, IdempotencyKey};
 use crate::service::page::{keyset_page, Page, PageRequest};
+use crate::service::write::{Record, Write};
 use crate::service::{append_with_retries, is_unique_violation, Actor, Attempt};
 
 /// How long free text may be (from configuration).
@@ -30,9 +30,9 @@ pub struct TextLimits {
 impl From<&crate::config::Settings> for TextLimits {
     fn from(s: &crate::config::Settings) -> Self {
         TextLimits {
-            note_chars: s.max_note_chars,
-            evidence_items: s.max_evidence_items,
-            evidence_chars: s.max_evidence_chars,
+            note_chars: s.limits.max_note_chars,
+            evidence_items: s.limits.max_evidence_items,
+            evidence_chars: s.limits.max_evidence_chars,
         }
     }
 }
@@ -131,6 +131,11 @@ async fn move_current(db: &impl ConnectionTrait, from: Option<i64>, to: Option<i
     Ok(())
 }
 
+/// A revision's natural key, e.g. `straw_utilization_rate/2022#2`.
+fn value_key(indicator: &indicator::Model, v: &indicator_value::Model) -> String {
+    format!("{}/{}#{}", indicator.code, v.period, v.revision)
+}
+
 /// The JSON kept in the audit trail for a revision.
 pub fn audit_json(v: &indicator_value::Model) -> serde_json::Value {
     json!({
@@ -179,10 +184,11 @@ async fn try_report(
     expected_revision: Option<i32>,
     idempotency: Option<&IdempotencyKey>,
 ) -> AppResult<Attempt<indicator_value::Model>> {
-    let tx = db.begin_write().await?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
     if let Some(key) = idempotency {
-        if let Some(id) = idempotency::replay(&*tx, key).await? {
-            return Ok(Attempt::Done(find_value(&*tx, id).await?));
+        if let Some(id) = idempotency::replay(tx, key).await? {
+            return Ok(Attempt::Done(find_value(tx, id).await?));
         }
     }
     let period = checked.period.to_string();
@@ -202,7 +208,7 @@ async fn try_report(
                 .add(indicator_value::Column::IsCurrent.eq(true))
                 .add(indicator_value::Column::Revision.in_subquery(latest)),
         )
-        .all(&*tx)
+        .all(tx)
         .await?;
     let current = revisions.iter().find(|r| r.is_current);
     let current_revision = current.map(|c| c.revision).unwrap_or(0);
@@ -215,7 +221,7 @@ async fn try_report(
         }
     }
     let next = revisions.iter().map(|r| r.revision).max().unwrap_or(0) + 1;
-    move_current(&*tx, current.map(|c| c.id), None).await?;
+    move_current(tx, current.map(|c| c.id), None).await?;
     let row = indicator_value::ActiveModel {
         id: NotSet,
         indicator_id: Set(indicator.id),
@@ -234,44 +240,23 @@ async fn try_report(
         review_reason: Set(None),
         is_current: Set(true),
     };
-    let stored = match row.insert(&*tx).await {
+    let stored = match row.insert(tx).await {
         Ok(v) => v,
         Err(e) if is_unique_violation(&e) => return Ok(Attempt::LostRace),
         Err(e) => return Err(e.into()),
     };
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action: "indicator_value.report",
-            target_type: "indicator_value",
-            target_key: format!("{}/{}#{}", indicator.code, period, stored.revision),
-            scope_unit_id: actor.identity.unit_id(),
-            before: current.map(audit_json),
-            after: Some(audit_json(&stored)),
-        },
-    )
-    .await?;
-    changes::record(
-        &*tx,
-        Change {
-            action: "indicator_value.report",
-            kind: ChangeKind::Value,
-            operation: ChangeOperation::Upsert,
-            entity_id: stored.id,
-            related_id: None,
-            key: format!("{}/{}#{}", indicator.code, period, stored.revision),
-            task_id: Some(indicator.task_id),
-        },
-    )
-    .await?;
     if let Some(key) = idempotency {
-        if !idempotency::remember(&*tx, key, stored.id).await? {
+        if !idempotency::remember(tx, key, stored.id).await? {
             // A concurrent request with the same key committed first: replay it.
             return Ok(Attempt::LostRace);
         }
     }
-    tx.commit().await?;
+    let record = Record::new("indicator_value.report", "indicator_value", value_key(indicator, &stored))
+        .scope(actor.identity.unit_id())
+        .before(current.map(audit_json))
+        .after(Some(audit_json(&stored)))
+        .change(ChangeKind::Value, ChangeOperation::Upsert, stored.id, Some(indicator.task_id));
+    write.commit(actor, record).await?;
     Ok(Attempt::Done(stored))
 }
 
@@ -308,8 +293,9 @@ pub async fn review(
             (ValueStatus::Rejected, Some(text::bounded("reason", reason, limits.note_chars)?), "indicator_value.reject")
         }
     };
-    let tx = db.begin_write().await?;
-    let before = find_value(&*tx, value_id).await?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    let before = find_value(tx, value_id).await?;
     let status = before.status;
     let allowed = match target {
         ValueStatus::Verified => status == ValueStatus::Submitted,
@@ -332,7 +318,7 @@ pub async fn review(
         .col_expr(indicator_value::Column::ReviewReason, Expr::val(reason.clone()))
         .filter(indicator_value::Column::Id.eq(value_id))
         .filter(indicator_value::Column::Status.eq(before.status))
-        .exec(&*tx)
+        .exec(tx)
         .await?;
     if updated.rows_affected != 1 {
         return Err(AppError::conflict("the value was reviewed by someone else at the same time; reload"));
@@ -340,9 +326,9 @@ pub async fn review(
     let mut is_current = before.is_current;
     if target == ValueStatus::Rejected && before.is_current {
         // The latest revision still counting becomes current again.
-        let remaining = revisions(&*tx, before.indicator_id, before.period).await?;
+        let remaining = revisions(tx, before.indicator_id, before.period).await?;
         let next = current_of(&remaining).map(|r| r.id);
-        move_current(&*tx, Some(before.id), next).await?;
+        move_current(tx, Some(before.id), next).await?;
         is_current = false;
     }
     let after = indicator_value::Model {
@@ -354,41 +340,16 @@ pub async fn review(
         ..before.clone()
     };
     let ind = indicator::Entity::find_by_id(before.indicator_id)
-        .one(&*tx)
+        .one(tx)
         .await?
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("value {value_id} without indicator")))?;
-    let code = ind.code.clone();
-    audit::record(
-        &*tx,
-        actor,
-        AuditRecord {
-            action,
-            target_type: "indicator_value",
-            target_key: format!("{code}/{}#{}", before.period, before.revision),
-            scope_unit_id: before.unit_id,
-            before: Some(audit_json(&before)),
-            after: Some(audit_json(&after)),
-        },
-    )
-    .await?;
-    changes::record(
-        &*tx,
-        Change {
-            action,
-            kind: ChangeKind::Value,
-            operation: if target == ValueStatus::Rejected {
-                ChangeOperation::Tombstone
-            } else {
-                ChangeOperation::Upsert
-            },
-            entity_id: before.id,
-            related_id: None,
-            key: format!("{code}/{}#{}", before.period, before.revision),
-            task_id: Some(ind.task_id),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let operation = if target == ValueStatus::Rejected { ChangeOperation::Tombstone } else { ChangeOperation::Upsert };
+    let record = Record::new(action, "indicator_value", value_key(&ind, &before))
+        .scope(before.unit_id)
+        .before(Some(audit_json(&before)))
+        .after(Some(audit_json(&after)))
+        .change(ChangeKind::Value, operation, before.id, Some(ind.task_id));
+    write.commit(actor, record).await?;
     Ok(after)
 }
 

@@ -195,13 +195,15 @@ async fn a_revoked_token_is_refused() {
 async fn production_refuses_to_start_without_a_proper_secret() {
     for secret in [None, Some(String::new()), Some("too-short".to_string())] {
         let (url, _file) = crate::helpers::fresh_database().await;
-        let settings = ecoplan::config::Settings {
+        let settings = ecoplan::config::RawSettings {
             env: Environment::Production,
             bind: "127.0.0.1:0".into(),
             database_url: url,
             jwt_secret: secret.clone(),
             ..Default::default()
-        };
+        }
+        .into_settings()
+        .unwrap();
         let result = ecoplan::startup::Application::build(settings).await;
         let err = result.err().unwrap_or_else(|| panic!("started with secret {secret:?}"));
         assert!(err.to_string().contains("ECOPLAN_JWT_SECRET"), "{err}");

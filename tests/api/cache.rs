@@ -74,7 +74,7 @@ async fn assessments_and_the_audit_log_are_never_cached_and_the_cache_can_be_off
     let before = app.db.statement_count();
     app.data(query, json!({}), &admin).await;
     assert!(app.db.statement_count() - before >= 2, "computed every time");
-    let off = spawn_app_with(|s| s.response_cache_entries = 0).await;
+    let off = spawn_app_with(|s| s.server.response_cache_entries = 0).await;
     let token = off.admin().await;
     off.data("{ tasks { totalCount } }", json!({}), &token).await;
     let before = off.db.statement_count();

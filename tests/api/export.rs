@@ -501,8 +501,8 @@ async fn bad_requests_are_refused_with_graphql_style_errors() {
 #[tokio::test]
 async fn exports_count_against_the_token_rate_limit() {
     let app = crate::helpers::spawn_app_with(|s| {
-        s.rate_limit_per_minute = 1;
-        s.rate_limit_burst = 2;
+        s.rate_limits.per_minute = 1;
+        s.rate_limits.burst = 2;
     })
     .await;
     let admin = app.admin().await;

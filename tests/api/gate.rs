@@ -111,12 +111,12 @@ async fn target() -> (TestApp, TempFile) {
     let file = TempFile(path);
     let manifest = file.0.display().to_string();
     let app = spawn_app_with(move |s| {
-        s.introspection = Some(false);
-        s.persisted_operations_file = Some(manifest);
-        s.persisted_only_roles = "INTEGRATION".into();
-        s.rate_limit_per_minute = 6;
-        s.rate_limit_burst = 6;
-        s.jwt_leeway_seconds = 0;
+        s.graphql.introspection = Some(false);
+        s.graphql.persisted_operations_file = Some(manifest);
+        s.graphql.persisted_only_roles = vec![ecoplan::auth::Role::Integration];
+        s.rate_limits.per_minute = 6;
+        s.rate_limits.burst = 6;
+        s.tokens.leeway_seconds = 0;
     })
     .await;
     (app, file)
@@ -399,7 +399,7 @@ const TOWN_TASKS: &str = "{ tasks { totalCount } }";
 /// moment: revocation, expiry and a removed group membership are seen at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finding_2_each_operation_on_a_socket_is_authenticated_now() {
-    let app = spawn_app_with(|s| s.jwt_leeway_seconds = 0).await;
+    let app = spawn_app_with(|s| s.tokens.leeway_seconds = 0).await;
     let admin = app.admin().await;
     let before = data_footprint(&app).await;
 
@@ -465,7 +465,7 @@ async fn finding_2_each_operation_on_a_socket_is_authenticated_now() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finding_2_an_idle_subscription_of_a_revoked_token_is_closed_within_the_interval() {
     let app = spawn_app().await;
-    let interval = Duration::from_secs(app.settings.subscription_recheck_seconds);
+    let interval = Duration::from_secs(app.settings.subscriptions.recheck_seconds);
     assert_eq!(interval, Duration::from_secs(5), "the default interval");
     let (token, jti) = app.token_with_ttl(Role::Integration, None, Duration::from_secs(3600)).await;
     let mut socket = open(&app, &token).await;
@@ -489,9 +489,9 @@ async fn finding_2_an_idle_subscription_of_a_revoked_token_is_closed_within_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finding_3_sockets_are_bounded() {
     let app = spawn_app_with(|s| {
-        s.ws_init_timeout_ms = 300;
-        s.ws_max_subscriptions = 5;
-        s.ws_max_connections_per_token = 3;
+        s.subscriptions.init_timeout_ms = 300;
+        s.subscriptions.max_subscriptions = 5;
+        s.subscriptions.max_connections_per_token = 3;
     })
     .await;
     let token = app.integration().await;
@@ -641,7 +641,7 @@ async fn finding_5_token_ids_are_shown_to_admins_only() {
 /// has passed, not read for as long as it lasts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finding_5_a_slow_body_gets_408() {
-    let app = spawn_app_with(|s| s.body_timeout_ms = 1000).await;
+    let app = spawn_app_with(|s| s.server.body_timeout_ms = 1000).await;
     let token = app.admin().await;
     let port = app.port;
     let started = Instant::now();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecoplan::auth::{Identity, Role, TokenService};
-use ecoplan::config::{Environment, Settings};
+use ecoplan::config::{Environment, RawSettings, Settings};
 use ecoplan::db::Db;
 use ecoplan::domain::UnitCode;
 use ecoplan::service::{tokens, Actor};
@@ -52,7 +52,7 @@ pub fn on_postgres() -> bool {
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 fn base_settings() -> Settings {
-    Settings {
+    RawSettings {
         env: Environment::Development,
         bind: "127.0.0.1:0".into(),
         workers: 1,
@@ -62,8 +62,10 @@ fn base_settings() -> Settings {
         // Rate limits are on by default; the rate-limit tests switch them back on.
         rate_limit_per_minute: 0,
         rate_limit_anonymous_per_minute: 0,
-        ..Settings::default()
+        ..RawSettings::default()
     }
+    .into_settings()
+    .expect("the test settings parse")
 }
 
 fn postgres_url_with_db(base: &str, db: &str) -> String {
@@ -89,7 +91,7 @@ async fn template() -> String {
                     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create template");
                     admin.close().await.ok();
                     let mut settings = base_settings();
-                    settings.database_url = postgres_url_with_db(&base, &name);
+                    settings.database.url = postgres_url_with_db(&base, &name);
                     let db = Db::connect(&settings).await.expect("connect to template");
                     db.migrate().await.expect("migrate template");
                     db.conn.close().await.ok();
@@ -98,7 +100,7 @@ async fn template() -> String {
             }
             let path = std::env::temp_dir().join(format!("ecoplan-template-{id}.db"));
             let mut settings = base_settings();
-            settings.database_url = format!("sqlite://{}?mode=rwc", path.display());
+            settings.database.url = format!("sqlite://{}?mode=rwc", path.display());
             let db = Db::connect(&settings).await.expect("open template");
             db.migrate().await.expect("migrate template");
             use sea_orm::ConnectionTrait;
@@ -236,7 +238,7 @@ async fn try_start(
 ) -> anyhow::Result<TestApp> {
     ecoplan::telemetry::init_for_tests();
     let mut settings = base_settings();
-    settings.database_url = database_url.clone();
+    settings.database.url = database_url.clone();
     configure(&mut settings);
     let app = Application::build(settings.clone()).await?;
     let port = app.port();

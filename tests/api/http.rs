@@ -129,7 +129,7 @@ async fn malformed_and_batched_bodies_are_refused() {
 
 #[tokio::test]
 async fn bodies_over_the_limit_are_413() {
-    let app = spawn_app_with(|s| s.max_body_bytes = 4096).await;
+    let app = spawn_app_with(|s| s.server.max_body_bytes = 4096).await;
     let token = app.admin().await;
     let padding = " ".repeat(5000);
     let resp = app
@@ -150,7 +150,7 @@ async fn graphiql_is_served_to_browsers_in_development_only() {
     let resp = app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html").send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("graphiql"));
-    let app = spawn_app_with(|s| s.graphiql = Some(false)).await;
+    let app = spawn_app_with(|s| s.graphql.graphiql = Some(false)).await;
     let resp = app.client.get(format!("{}/graphql", app.address)).header("accept", "text/html").send().await.unwrap();
     assert_ne!(resp.status(), 200);
 }

@@ -19,8 +19,8 @@ async fn persisted_operations_by_hash_and_integration_tokens_bound_to_them() {
     let file = manifest(&[(&hash, OPERATION)]);
     let path = file.0.display().to_string();
     let app = spawn_app_with(|s| {
-        s.persisted_operations_file = Some(path);
-        s.persisted_only_roles = "INTEGRATION".into();
+        s.graphql.persisted_operations_file = Some(path);
+        s.graphql.persisted_only_roles = vec![ecoplan::auth::Role::Integration];
     })
     .await;
     let integration = app.integration().await;
@@ -77,19 +77,21 @@ async fn persisted_operations_by_hash_and_integration_tokens_bound_to_them() {
 async fn a_manifest_whose_hashes_do_not_match_is_refused_at_start() {
     let file = manifest(&[(&"ab".repeat(32), OPERATION)]);
     let (url, _db) = crate::helpers::fresh_database().await;
-    let settings = ecoplan::config::Settings {
+    let settings = ecoplan::config::RawSettings {
         bind: "127.0.0.1:0".into(),
         database_url: url,
         persisted_operations_file: Some(file.0.display().to_string()),
         ..Default::default()
-    };
+    }
+    .into_settings()
+    .unwrap();
     let err = ecoplan::startup::Application::build(settings).await.err().expect("refused");
     assert!(err.to_string().contains("does not hash"), "{err}");
 }
 
 #[tokio::test]
 async fn cors_answers_the_allowed_origins_only() {
-    let app = spawn_app_with(|s| s.cors_origins = "https://dashboard.qinshui.gov.cn".into()).await;
+    let app = spawn_app_with(|s| s.server.cors_origins = vec!["https://dashboard.qinshui.gov.cn".into()]).await;
     let preflight = |origin: &'static str| {
         let app = &app;
         async move {
@@ -134,8 +136,13 @@ async fn cors_answers_the_allowed_origins_only() {
     assert!(resp.headers().get("access-control-allow-origin").is_none());
     // A malformed origin is a configuration error.
     let (url, _db) = crate::helpers::fresh_database().await;
-    let bad = ecoplan::config::Settings { database_url: url, cors_origins: "*".into(), ..Default::default() };
-    assert!(ecoplan::startup::Application::build(bad).await.is_err());
+    let bad =
+        ecoplan::config::RawSettings { database_url: url.clone(), cors_origins: "*".into(), ..Default::default() };
+    assert!(bad.into_settings().is_err(), "a wildcard origin is refused when the settings are read");
+    let mut bad = ecoplan::config::Settings::default();
+    bad.database.url = url;
+    bad.server.cors_origins = vec!["*".into()];
+    assert!(ecoplan::startup::Application::build(bad).await.is_err(), "and again at start");
 }
 
 #[tokio::test]
@@ -170,7 +177,7 @@ async fn metrics_count_operations_and_need_a_token() {
     assert!(text.contains("ecoplan_graphql_request_duration_seconds_bucket"));
     assert!(text.contains("ecoplan_db_pool_connections{state=\"idle\"}"));
     assert!(text.contains("ecoplan_http_requests_total{route=\"/graphql\""));
-    let public = spawn_app_with(|s| s.metrics_public = true).await;
+    let public = spawn_app_with(|s| s.server.metrics_public = true).await;
     let resp = public.client.get(format!("{}/metrics", public.address)).send().await.unwrap();
     assert_eq!(resp.status(), 200);
 }

@@ -82,12 +82,13 @@ fn sign(alg: Algorithm, kid: &str, claims: &Value, key: &EncodingKey) -> String 
 async fn tokens_of_an_identity_provider_are_verified_with_its_jwks() {
     let jwks = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/fixtures/idp-jwks.json");
     let app = spawn_app_with(|s| {
-        s.jwks_file = Some(jwks.into());
-        s.jwks_issuer = ISSUER.into();
-        s.jwks_audience = "ecoplan".into();
-        s.jwks_role_claim = "groups".into();
-        s.jwks_unit_claim = "org".into();
-        s.jwks_role_map = "city-platform=INTEGRATION,water-staff=DEPARTMENT".into();
+        s.tokens.jwks.file = Some(jwks.into());
+        s.tokens.jwks.issuer = ISSUER.into();
+        s.tokens.jwks.audience = "ecoplan".into();
+        s.tokens.jwks.role_claim = "groups".into();
+        s.tokens.jwks.unit_claim = "org".into();
+        s.tokens.jwks.role_map =
+            ecoplan::config::parse_role_map("city-platform=INTEGRATION,water-staff=DEPARTMENT").unwrap();
     })
     .await;
     let rs = sign(Algorithm::RS256, "idp-rsa-1", &idp_claims(json!(["staff", "city-platform"])), &rsa_key());

@@ -57,7 +57,7 @@ async fn depth_complexity_aliases_directives_root_fields_and_tokens_are_limited(
     // Root fields: 21 in one operation (20 aliases stay under the alias limit).
     let roots: String =
         (0..21).map(|i| format!("r{i}: reportIndicatorValue({REPORT_ARGS}) {{ value {{ id }} }} ")).collect();
-    let app_roots = spawn_app_with(|s| s.max_aliases = 100).await;
+    let app_roots = spawn_app_with(|s| s.limits.max_aliases = 100).await;
     let farm2 = app_roots.department("agriculture_rural_bureau").await;
     refused_without_writes(&app_roots, &farm2, &format!("mutation {{ {roots} }}"), "root fields").await;
     // Lexical tokens: counted before parsing.
@@ -83,7 +83,7 @@ async fn depth_complexity_aliases_directives_root_fields_and_tokens_are_limited(
 
 #[tokio::test]
 async fn limits_are_configurable() {
-    let app = spawn_app_with(|s| s.max_depth = 3).await;
+    let app = spawn_app_with(|s| s.limits.max_depth = 3).await;
     let token = app.admin().await;
     let body = app.graphql("{ task(number: 1) { section { domain { code } } } }", json!({}), &token).await;
     assert_eq!(error_code(&body), "LIMIT_EXCEEDED");
@@ -103,7 +103,7 @@ async fn production_hides_suggestions_and_introspection_unless_configured() {
     let secret = "production-secret-0123456789abcdef0123456789";
     let prod = spawn_app_with(|s| {
         s.env = ecoplan::config::Environment::Production;
-        s.jwt_secret = Some(secret.into());
+        s.tokens.secret = Some(secret.into());
     })
     .await;
     let token = prod.admin().await;
@@ -119,8 +119,8 @@ async fn production_hides_suggestions_and_introspection_unless_configured() {
 
     let prod_introspective = spawn_app_with(|s| {
         s.env = ecoplan::config::Environment::Production;
-        s.jwt_secret = Some(secret.into());
-        s.introspection = Some(true);
+        s.tokens.secret = Some(secret.into());
+        s.graphql.introspection = Some(true);
     })
     .await;
     let token = prod_introspective.admin().await;

@@ -161,7 +161,7 @@ async fn hot_queries_use_their_indexes_on_a_large_table() {
         return;
     }
     // Loading the large table takes longer than the default statement timeout.
-    let app = crate::helpers::spawn_app_with(|s| s.db_statement_timeout_ms = 300_000).await;
+    let app = crate::helpers::spawn_app_with(|s| s.database.statement_timeout_ms = 300_000).await;
     let db = &app.db.conn;
     // 300,000 revisions over every indicator and 25 years.
     db.execute_unprepared(

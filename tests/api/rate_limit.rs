@@ -10,9 +10,9 @@ async fn a_token_over_its_limit_gets_429_with_retry_after() {
     let defaults = Settings::default();
     // The default limits, with the burst made small enough to reach quickly.
     let app = spawn_app_with(|s| {
-        s.rate_limit_per_minute = defaults.rate_limit_per_minute;
-        s.rate_limit_burst = 5;
-        s.rate_limit_anonymous_per_minute = defaults.rate_limit_anonymous_per_minute;
+        s.rate_limits.per_minute = defaults.rate_limits.per_minute;
+        s.rate_limits.burst = 5;
+        s.rate_limits.anonymous_per_minute = defaults.rate_limits.anonymous_per_minute;
     })
     .await;
     let farm = app.department("agriculture_rural_bureau").await;
@@ -57,7 +57,7 @@ async fn a_token_over_its_limit_gets_429_with_retry_after() {
 
 #[tokio::test]
 async fn requests_without_a_valid_token_are_limited_per_address() {
-    let app = spawn_app_with(|s| s.rate_limit_anonymous_per_minute = 10).await;
+    let app = spawn_app_with(|s| s.rate_limits.anonymous_per_minute = 10).await;
     let mut statuses = Vec::new();
     for _ in 0..8 {
         let (status, _) = app.post_graphql("{ me { role } }", json!({}), Some("not-a-token")).await;

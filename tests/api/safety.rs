@@ -125,7 +125,7 @@ async fn a_full_disk_loses_no_acknowledged_write_and_writes_resume_when_space_re
     let db_path = disk.0.join("ecoplan.db");
     std::fs::copy(template_file().await, &db_path).unwrap();
     let url = format!("sqlite://{}?mode=rwc", db_path.display());
-    let app = Arc::new(spawn_app_on_with(&url, |s| s.health_probe_seconds = 1).await);
+    let app = Arc::new(spawn_app_on_with(&url, |s| s.database.health_probe_seconds = 1).await);
     let filler = disk.0.join("filler");
     let fill = || {
         use std::io::Write;
@@ -253,7 +253,7 @@ async fn a_read_only_database_refuses_writes_clearly_and_is_not_ready() {
         writable.db.conn.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
         writable.handle.stop(false).await;
         let url = writable.database_url.replace("mode=rwc", "mode=ro");
-        spawn_app_on_with(&url, |s| s.health_probe_seconds = 1).await
+        spawn_app_on_with(&url, |s| s.database.health_probe_seconds = 1).await
     };
     let mut refused = None;
     for _ in 0..20 {

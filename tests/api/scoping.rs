@@ -168,3 +168,95 @@ async fn viewer_can_fields_follow_the_policy() {
     );
     assert_eq!(app.data(q, json!({ "id": v["id"] }), &farm).await["indicatorValue"]["viewerCanReview"], false);
 }
+
+/// "A unit answers for its own tasks and its groups' tasks" is stated once, in
+/// `policy::acting_units`; the SQL forms of the rule must agree with it everywhere: a unit's
+/// `tasks` (one batched statement for all units), `tasks(filter: { unitCode })` and what a
+/// department's token sees. Checked for every unit of the plan, with members added to every
+/// group so that inheritance is exercised.
+#[tokio::test]
+async fn every_form_of_the_group_rule_agrees_with_the_policy() {
+    use std::collections::{BTreeSet, HashMap};
+
+    use ecoplan::auth::policy::acting_units;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let units = app.data("{ units { code isGroup } }", json!({}), &admin).await;
+    let units = units["units"].as_array().unwrap().clone();
+    let groups: Vec<&str> =
+        units.iter().filter(|u| u["isGroup"] == true).map(|u| u["code"].as_str().unwrap()).collect();
+    let members: Vec<&str> =
+        units.iter().filter(|u| u["isGroup"] == false).map(|u| u["code"].as_str().unwrap()).collect();
+    assert!(!groups.is_empty(), "the plan assigns tasks to groups");
+    // Every other member unit joins every group; the rest keep only their own tasks.
+    for group in &groups {
+        for member in members.iter().step_by(2) {
+            add_member(&app, group, member).await;
+        }
+    }
+
+    // The rule applied by hand to the stored rows.
+    let rows = |sql: &'static str| {
+        let app = &app;
+        async move {
+            let stmt = Statement::from_string(app.db.backend(), sql);
+            app.db.conn.query_all_raw(stmt).await.unwrap()
+        }
+    };
+    let mut id_of = HashMap::new();
+    for r in rows("SELECT id, code FROM unit").await {
+        id_of.insert(r.try_get::<String>("", "code").unwrap(), r.try_get::<i32>("", "id").unwrap());
+    }
+    let mut groups_of: HashMap<i32, Vec<i32>> = HashMap::new();
+    for r in rows("SELECT group_unit_id, member_unit_id FROM group_membership").await {
+        groups_of
+            .entry(r.try_get("", "member_unit_id").unwrap())
+            .or_default()
+            .push(r.try_get("", "group_unit_id").unwrap());
+    }
+    let assignments: Vec<(i32, i64)> =
+        rows("SELECT a.unit_id, t.number FROM task_assignment a JOIN task t ON t.id = a.task_id")
+            .await
+            .iter()
+            .map(|r| (r.try_get::<i32>("", "unit_id").unwrap(), i64::from(r.try_get::<i32>("", "number").unwrap())))
+            .collect();
+    let by_policy = |code: &str| -> BTreeSet<i64> {
+        let id = id_of[code];
+        let acting = acting_units(id, groups_of.get(&id).map(Vec::as_slice).unwrap_or_default());
+        assignments.iter().filter(|(u, _)| acting.contains(u)).map(|(_, n)| *n).collect()
+    };
+
+    let batched = app.data("{ units { code isGroup tasks { number } } }", json!({}), &admin).await;
+    let mut inheriting = 0;
+    for unit in batched["units"].as_array().unwrap() {
+        let code = unit["code"].as_str().unwrap();
+        if unit["isGroup"] == true {
+            continue;
+        }
+        let expected = by_policy(code);
+        let batched: BTreeSet<i64> = numbers(&unit["tasks"]).into_iter().collect();
+        assert_eq!(batched, expected, "{code}: unit.tasks");
+        let filtered = app
+            .data(
+                "query($u: String!) { tasks(first: 100, filter: { unitCode: $u }) { edges { node { number } } } }",
+                json!({ "u": code }),
+                &admin,
+            )
+            .await;
+        let filtered: BTreeSet<i64> = edge_numbers(&filtered["tasks"]).into_iter().collect();
+        assert_eq!(filtered, expected, "{code}: tasks(filter: {{ unitCode }})");
+        let own: BTreeSet<i64> = assignments.iter().filter(|(u, _)| *u == id_of[code]).map(|(_, n)| *n).collect();
+        if own != expected {
+            inheriting += 1;
+        }
+        {
+            let token = app.department(code).await;
+            let seen = app.data("{ tasks(first: 100) { edges { node { number } } } }", json!({}), &token).await;
+            let seen: BTreeSet<i64> = edge_numbers(&seen["tasks"]).into_iter().collect();
+            assert_eq!(seen, expected, "{code}: what its own token sees");
+        }
+    }
+    assert!(inheriting > 0, "some units carry tasks of their groups");
+}

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use ecoplan::service::changes::{self, Change, ChangeKind, ChangeOperation};
+use sea_orm::ConnectionTrait;
 use sea_orm::TransactionTrait;
 use serde_json::{json, Value};
 
@@ -118,18 +118,6 @@ async fn a_department_follows_its_own_tasks_and_bad_cursors_are_refused() {
     assert!(!data["changes"]["edges"].as_array().unwrap().is_empty());
 }
 
-fn value_change(id: i64, key: &str) -> Change {
-    Change {
-        action: "test.write",
-        kind: ChangeKind::Value,
-        operation: ChangeOperation::Upsert,
-        entity_id: id,
-        related_id: None,
-        key: key.to_string(),
-        task_id: None,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_writers_committing_out_of_order_lose_nothing_and_duplicate_nothing() {
     let app = Arc::new(spawn_app().await);
@@ -144,7 +132,14 @@ async fn two_writers_committing_out_of_order_lose_nothing_and_duplicate_nothing(
         // Writer A starts first and commits last; writer B commits in between.
         let a_conn = sea_orm::Database::connect(&app.database_url).await.unwrap();
         let a = a_conn.begin().await.unwrap();
-        changes::record(&a, value_change(0, "writer-a/first")).await.unwrap();
+        // A write's change, as `Write::commit` records it, in a transaction still open.
+        a.execute_unprepared(
+            "INSERT INTO change_log (epoch, txid, kind, entity_id, entity_key, operation, action, changed_at) \
+             VALUES ((SELECT epoch FROM database_incarnation WHERE id = 1), (pg_current_xact_id()::text)::bigint, \
+             'VALUE', 0, 'writer-a/first', 'UPSERT', 'test.write', now())",
+        )
+        .await
+        .unwrap();
         app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await; // writer B, committed
         let (got, next) = drain(&app, &integration, cursor.clone()).await;
         assert!(got.is_empty(), "B is held back while A, which started first, is running: {got:?}");

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::graphql::context;
 use crate::graphql::input::{CreateUnitInput, GroupMemberInput, SetSuperiorTargetInput};
 use crate::graphql::object::{SuperiorTarget, Unit};
-use crate::service::{configuration, indicators};
+use crate::service::{indicators, targets, units};
 
 /// The stored superior target.
 #[derive(SimpleObject)]
@@ -43,15 +43,8 @@ impl ConfigurationMutation {
         policy::authorize_configure(actor.identity)?;
         let db = context::db(ctx)?;
         let found = indicators::get_indicator(&db.conn, &input.indicator_code).await?;
-        let stored = configuration::set_superior_target(
-            db,
-            actor,
-            &found.indicator,
-            input.year,
-            input.target.0,
-            input.source.as_deref(),
-        )
-        .await?;
+        let stored =
+            targets::set(db, actor, &found.indicator, input.year, input.target.0, input.source.as_deref()).await?;
         Ok(SuperiorTargetPayload { superior_target: SuperiorTarget(stored) })
     }
 
@@ -68,7 +61,7 @@ impl ConfigurationMutation {
             UnitCode::parse(&input.group_code).map_err(AppError::from)?,
             UnitCode::parse(&input.member_code).map_err(AppError::from)?,
         );
-        let (g, m) = configuration::add_group_member(db, actor, &group, &member).await?;
+        let (g, m) = units::add_group_member(db, actor, &group, &member).await?;
         Ok(GroupMemberPayload { group: Unit(g), member: Unit(m) })
     }
 
@@ -85,7 +78,7 @@ impl ConfigurationMutation {
             UnitCode::parse(&input.group_code).map_err(AppError::from)?,
             UnitCode::parse(&input.member_code).map_err(AppError::from)?,
         );
-        let (g, m) = configuration::remove_group_member(db, actor, &group, &member).await?;
+        let (g, m) = units::remove_group_member(db, actor, &group, &member).await?;
         Ok(GroupMemberPayload { group: Unit(g), member: Unit(m) })
     }
 
@@ -102,7 +95,7 @@ impl ConfigurationMutation {
             .map(|g| UnitCode::parse(g))
             .collect::<Result<Vec<_>, _>>()
             .map_err(AppError::from)?;
-        let created = configuration::create_unit(db, actor, &code, &input.name, &groups).await?;
+        let created = units::create_unit(db, actor, &code, &input.name, &groups).await?;
         Ok(CreateUnitPayload { unit: Unit(created) })
     }
 }

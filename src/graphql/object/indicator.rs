@@ -10,7 +10,7 @@ use crate::graphql::loader::{self, CurrentValues, TaskById};
 use crate::graphql::object::{Compliance, IndicatorCondition, IndicatorValue, SuperiorTarget, Task};
 use crate::graphql::scalars::Period;
 use crate::service::indicators::IndicatorWithConditions;
-use crate::service::{compliance, configuration, values};
+use crate::service::{compliance, targets, values};
 
 /// A measurable or checkable target stated by a task, e.g. 林草覆盖率 ≥ 25 %.
 pub struct Indicator(pub IndicatorWithConditions);
@@ -114,7 +114,7 @@ impl Indicator {
     /// when none is configured.
     async fn superior_target(&self, ctx: &Context<'_>, year: i32) -> async_graphql::Result<Option<SuperiorTarget>> {
         let db = context::db(ctx)?;
-        Ok(configuration::superior_target(&db.conn, self.0.indicator.id, year).await?.map(SuperiorTarget))
+        Ok(targets::of_indicator(&db.conn, self.0.indicator.id, year).await?.map(SuperiorTarget))
     }
 
     /// Whether the viewer may report values of this indicator (the policy's answer: a

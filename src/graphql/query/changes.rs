@@ -61,12 +61,14 @@ impl ChangesQuery {
     ) -> async_graphql::Result<Connection<String, Change>> {
         let identity = context::identity(ctx)?;
         let settings = context::settings(ctx)?;
-        let first = first.unwrap_or(settings.default_page_size);
+        let first = first.unwrap_or(settings.limits.default_page_size);
         if first < 0 {
             return Err(AppError::validation("first must not be negative").into());
         }
-        if first > settings.max_page_size {
-            return Err(AppError::LimitExceeded(format!("at most {} changes per page", settings.max_page_size)).into());
+        if first > settings.limits.max_page_size {
+            return Err(
+                AppError::LimitExceeded(format!("at most {} changes per page", settings.limits.max_page_size)).into()
+            );
         }
         let after = after.as_deref().map(decode).transpose()?;
         let db = context::db(ctx)?;
