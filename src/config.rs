@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Role;
 
+/// The highest `max_nesting` accepted: async-graphql's parser and validators recurse once
+/// per level, and the gate keeps every document within this bound so that they never meet
+/// their own (which would refuse with a message, not a code) or the stack's.
+pub const MAX_NESTING_CEILING: usize = 64;
+
 /// Development is forgiving (generated keys, GraphiQL, suggestions); production is strict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -467,8 +472,8 @@ impl Settings {
         if l.max_page_size < 1 || l.default_page_size < 1 || l.default_page_size > l.max_page_size {
             bail!("default_page_size must be between 1 and max_page_size");
         }
-        if l.max_nesting < 2 {
-            bail!("max_nesting must be at least 2");
+        if l.max_nesting < 2 || l.max_nesting > MAX_NESTING_CEILING {
+            bail!("max_nesting must be between 2 and {MAX_NESTING_CEILING}");
         }
         if self.tokens.issuer.is_empty() || self.tokens.audience.is_empty() {
             bail!("jwt_issuer and jwt_audience must not be empty");

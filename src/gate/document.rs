@@ -22,8 +22,13 @@ use crate::error::AppError;
 pub struct DocumentLimits {
     /// Lexical tokens per document, counted before parsing.
     pub max_tokens: usize,
-    /// Nesting of `{`, `[` and `(` together, checked before parsing.
+    /// Nesting of `{`, `[` and `(` together, checked before parsing; and nesting of
+    /// selection sets with fragments expanded, checked after.
     pub max_nesting: usize,
+    /// Directives on one field.
+    pub max_directives: usize,
+    /// Fields nested in fields, fragments expanded (a leaf field is depth 1).
+    pub max_depth: usize,
     /// Aliases in the document's text.
     pub max_aliases: usize,
     /// Root fields of an operation, with fragments expanded.
@@ -47,6 +52,8 @@ impl DocumentLimits {
         DocumentLimits {
             max_tokens: settings.limits.max_tokens,
             max_nesting: settings.limits.max_nesting,
+            max_directives: settings.limits.max_directives,
+            max_depth: settings.limits.max_depth,
             max_aliases: settings.limits.max_aliases,
             max_root_fields: settings.limits.max_root_fields,
             max_fields: settings.limits.max_complexity,
@@ -164,13 +171,21 @@ struct Expansion {
     top_fields: usize,
     /// Whether `__schema` or `__type` is selected anywhere.
     introspection: bool,
+    /// How deep selection sets nest below this one, each field with a selection, fragment
+    /// spread and inline fragment a level (as async-graphql's recursive walks count them).
+    depth: usize,
+    /// How many fields deep the selections go (the depth limit's measure: a leaf is 1).
+    field_depth: usize,
 }
 
 impl Expansion {
+    /// Adds a fragment's expansion, spread (or inlined) one level below.
     fn merge(&mut self, other: Expansion) {
         self.fields = self.fields.saturating_add(other.fields);
         self.top_fields = self.top_fields.saturating_add(other.top_fields);
         self.introspection |= other.introspection;
+        self.depth = self.depth.max(other.depth.saturating_add(1));
+        self.field_depth = self.field_depth.max(other.field_depth);
     }
 }
 
@@ -186,6 +201,10 @@ fn expand(set: &SelectionSet, fragments: &HashMap<&str, Expansion>) -> Expansion
                 out.fields = out.fields.saturating_add(1).saturating_add(inner.fields);
                 out.top_fields = out.top_fields.saturating_add(1);
                 out.introspection |= inner.introspection || name == "__schema" || name == "__type";
+                if !f.node.selection_set.node.items.is_empty() {
+                    out.depth = out.depth.max(inner.depth.saturating_add(1));
+                }
+                out.field_depth = out.field_depth.max(inner.field_depth.saturating_add(1));
             }
             Selection::InlineFragment(i) => out.merge(expand(&i.node.selection_set.node, fragments)),
             Selection::FragmentSpread(s) => {
@@ -257,6 +276,19 @@ fn expand_fragments(doc: &ExecutableDocument) -> Result<HashMap<&str, Expansion>
     Ok(done)
 }
 
+/// The most directives on one field of a selection set (fragments are checked on their own).
+fn most_directives(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => f.node.directives.len().max(most_directives(&f.node.selection_set.node)),
+            Selection::InlineFragment(i) => most_directives(&i.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 fn count_aliases(set: &SelectionSet) -> usize {
     set.items
         .iter()
@@ -313,6 +345,7 @@ pub fn check(text: &str, operation_name: Option<&str>, limits: &DocumentLimits) 
     })?;
     let fragments = expand_fragments(&document)?;
     let mut aliases = 0usize;
+    let mut directives = 0usize;
     let mut introspection = false;
     for (_, op) in document.operations.iter() {
         let set = &op.node.selection_set.node;
@@ -331,11 +364,34 @@ pub fn check(text: &str, operation_name: Option<&str>, limits: &DocumentLimits) 
             ))
             .into());
         }
+        if e.depth > limits.max_nesting {
+            return Err(AppError::LimitExceeded(format!(
+                "an operation's selections nest {} levels deep with fragments expanded; at most {} are allowed",
+                e.depth, limits.max_nesting
+            ))
+            .into());
+        }
+        if e.field_depth > limits.max_depth {
+            return Err(AppError::LimitExceeded(format!(
+                "an operation selects fields {} deep; at most {} are allowed",
+                e.field_depth, limits.max_depth
+            ))
+            .into());
+        }
         introspection |= e.introspection;
         aliases = aliases.saturating_add(count_aliases(set));
+        directives = directives.max(most_directives(set));
     }
     for fragment in document.fragments.values() {
         aliases = aliases.saturating_add(count_aliases(&fragment.node.selection_set.node));
+        directives = directives.max(most_directives(&fragment.node.selection_set.node));
+    }
+    if directives > limits.max_directives {
+        return Err(AppError::LimitExceeded(format!(
+            "a field carries {directives} directives; at most {} are allowed",
+            limits.max_directives
+        ))
+        .into());
     }
     if aliases > limits.max_aliases {
         return Err(AppError::LimitExceeded(format!(
@@ -420,6 +476,44 @@ mod tests {
         assert!(limit_exceeded(check(&format!("{{ ... on QueryRoot {{ {many} }} }}"), None, &limits())));
         let twenty: String = (0..20).map(|i| format!(" f{i}: __typename")).collect();
         assert!(check(&format!("{{ ...F }} fragment F on QueryRoot {{ {twenty} }}"), None, &limits()).is_ok());
+    }
+
+    #[test]
+    fn selections_nested_through_a_chain_of_fragments_are_refused_here() {
+        // Each fragment is two levels deep in its text; the chain is 2 × 100 expanded.
+        let chain = |n: usize| {
+            let mut doc = String::from("{ ...F0 }");
+            for i in 0..n {
+                doc.push_str(&format!(" fragment F{i} on QueryRoot {{ plan {{ ...F{} }} }}", i + 1));
+            }
+            doc.push_str(&format!(" fragment F{n} on QueryRoot {{ __typename }}"));
+            doc
+        };
+        // (The field depth is bounded too; lifted here to see the nesting bound alone.)
+        let limits = DocumentLimits { max_depth: 1000, ..limits() };
+        assert!(limit_exceeded(check(&chain(100), None, &limits)));
+        // 1 (the spread) + 2 × 19 + 1 = 40: at the default bound, accepted.
+        assert!(check(&chain(19), None, &limits).is_ok());
+        assert!(limit_exceeded(check(&chain(20), None, &limits)));
+    }
+
+    #[test]
+    fn field_depth_counts_fields_through_fragments() {
+        let limits = DocumentLimits { max_depth: 3, ..limits() };
+        assert!(check("{ task(number: 1) { section { number } } }", None, &limits).is_ok());
+        assert!(limit_exceeded(check("{ task(number: 1) { section { domain { code } } } }", None, &limits)));
+        let through =
+            "{ task(number: 1) { ...S } } fragment S on Task { section { ... on Section { domain { code } } } }";
+        assert!(limit_exceeded(check(through, None, &limits)));
+    }
+
+    #[test]
+    fn directives_are_counted_per_field_in_operations_and_fragments() {
+        let on = |n: usize| "@include(if: true) ".repeat(n);
+        assert!(check(&format!("{{ me {} {{ role }} }}", on(20)), None, &limits()).is_ok());
+        assert!(limit_exceeded(check(&format!("{{ me {} {{ role }} }}", on(21)), None, &limits())));
+        let in_fragment = format!("{{ ...F }} fragment F on QueryRoot {{ me {{ role {} }} }}", on(21));
+        assert!(limit_exceeded(check(&in_fragment, None, &limits())));
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub fn retry_after_of(e: &AppError) -> Option<u64> {
     }
 }
 
-/// A request-level error (no execution happened) as a GraphQL response.
-pub fn error_response(e: AppError) -> Response {
+/// An error as a GraphQL error with its code (and `retryAfter` where it has one).
+pub fn server_error(e: AppError) -> ServerError {
     e.log();
     let mut err = ServerError::new(e.to_string(), None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
@@ -37,28 +37,23 @@ pub fn error_response(e: AppError) -> Response {
         ext.set("retryAfter", secs);
     }
     err.extensions = Some(ext);
-    Response::from_errors(vec![err])
+    err
 }
 
-/// Messages async-graphql uses when a configured limit stops a query.
-const LIMIT_MESSAGES: &[&str] = &[
-    "Query is nested too deep",
-    "Query is too complex",
-    "The recursion depth of the query cannot be greater than",
-    "The number of directives on the field",
-];
+/// A request-level error (no execution happened) as a GraphQL response.
+pub fn error_response(e: AppError) -> Response {
+    Response::from_errors(vec![server_error(e)])
+}
 
-/// Gives every error without a code one: limit violations LIMIT_EXCEEDED, and the
-/// parser's and validator's complaints (the document itself is wrong) BAD_USER_INPUT.
+/// Gives every error without a code one. Errors of resolvers and of the limits carry
+/// theirs from where they are raised; what is left comes from async-graphql's own parser
+/// and validator, whose complaints mean the document itself is wrong: BAD_USER_INPUT.
 pub fn ensure_codes(resp: &mut Response) {
     for err in &mut resp.errors {
         let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-        if has_code {
-            continue;
+        if !has_code {
+            err.extensions.get_or_insert_with(Default::default).set("code", "BAD_USER_INPUT");
         }
-        let code =
-            if LIMIT_MESSAGES.iter().any(|m| err.message.contains(m)) { "LIMIT_EXCEEDED" } else { "BAD_USER_INPUT" };
-        err.extensions.get_or_insert_with(Default::default).set("code", code);
     }
 }
 

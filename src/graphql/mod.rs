@@ -6,6 +6,7 @@ pub mod context;
 pub mod enums;
 pub mod error;
 pub mod input;
+pub mod limits;
 pub mod loader;
 pub mod mutation;
 pub mod object;

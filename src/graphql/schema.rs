@@ -6,6 +6,7 @@ use async_graphql::Schema;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::graphql::limits::Complexity;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscription::SubscriptionRoot;
@@ -25,12 +26,11 @@ pub struct SchemaData {
 /// Builds the schema; `data` is absent only when printing the SDL.
 pub fn build_schema(settings: &Settings, data: Option<SchemaData>) -> AppSchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .limit_depth(settings.limits.max_depth)
-        .limit_complexity(settings.limits.max_complexity)
-        .limit_directives(settings.limits.max_directives)
-        // Selection sets through fragment spreads; the gate has bounded the text's nesting
-        // and the fragments' expansion before this runs.
-        .limit_recursive_depth(64)
+        // Complexity is refused with its code by this extension (no message matching);
+        // depth, directives, nesting and expansion by the gate, before parsing ends.
+        .extension(Complexity { max_complexity: settings.limits.max_complexity })
+        // A backstop the gate's nesting bound (at most MAX_NESTING_CEILING) keeps out of reach.
+        .limit_recursive_depth(crate::config::MAX_NESTING_CEILING + 1)
         .data(settings.clone());
     if !settings.introspection_enabled() {
         builder = builder.disable_introspection();

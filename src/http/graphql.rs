@@ -328,9 +328,14 @@ fn operation_from_params(params: &std::collections::HashMap<String, String>) -> 
     }
     body.insert("variables".into(), object("variables")?);
     body.insert("extensions".into(), object("extensions")?);
-    RawOperation::from_json(serde_json::Value::Object(body)).map_err(|e| match e {
-        AppError::Validation(m) if m.contains("`query`") => AppError::validation("the `query` parameter is required"),
-        other => other,
+    let has_document = params.contains_key("query") || params.contains_key("extensions");
+    RawOperation::from_json(serde_json::Value::Object(body)).map_err(|e| {
+        // In a URL the document is a parameter: say so rather than name a JSON member.
+        if has_document {
+            e
+        } else {
+            AppError::validation("the `query` parameter is required")
+        }
     })
 }
 

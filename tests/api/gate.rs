@@ -139,7 +139,19 @@ async fn attacks(app: &TestApp) -> Vec<Attack> {
         variables = json!([variables]);
     }
     let deep_selection = format!("{{ {}title{} }}", "plan { ".repeat(13), " }".repeat(13));
+    let mut chain = String::from("{ ...F0 }");
+    for i in 0..200 {
+        chain.push_str(&format!(" fragment F{i} on QueryRoot {{ plan {{ title }} ...F{} }}", i + 1));
+    }
+    chain.push_str(" fragment F200 on QueryRoot { __typename }");
     let mut rows = vec![
+        attack(
+            "a chain of 200 fragments, each spread inside the last",
+            Role::Department,
+            DEPT,
+            chain,
+            "LIMIT_EXCEEDED",
+        ),
         attack(
             "finding 1: lists nested 2,000 deep",
             Role::Department,
