@@ -30,6 +30,7 @@ pub struct Application {
     tokens: Arc<TokenService>,
     settings: Arc<Settings>,
     shutdown: CancellationToken,
+    events: Arc<EventHub>,
 }
 
 /// Stops a running application: open WebSockets are closed with 1001 at once, then the
@@ -127,7 +128,10 @@ impl Application {
         ));
         let shutdown = CancellationToken::new();
         let state = web::Data::new(AppState {
-            schema: build_schema(&settings, Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events })),
+            schema: build_schema(
+                &settings,
+                Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events: events.clone() }),
+            ),
             gate,
             db: db.clone(),
             settings: settings.clone(),
@@ -150,7 +154,7 @@ impl Application {
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        Ok(Application { port, server: server.run(), db, tokens, settings, shutdown })
+        Ok(Application { port, server: server.run(), db, tokens, settings, shutdown, events })
     }
 
     pub fn port(&self) -> u16 {
@@ -167,6 +171,11 @@ impl Application {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The instance's event hub (what its subscriptions listen to).
+    pub fn events(&self) -> Arc<EventHub> {
+        self.events.clone()
     }
 
     /// A handle that stops the server.

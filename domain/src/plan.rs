@@ -152,16 +152,6 @@ impl Comparator {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
-
-    /// Whether the comparator carries a fixed target from the plan.
-    pub fn has_target(self) -> bool {
-        matches!(self, Comparator::AtLeast | Comparator::AtMost | Comparator::Equals)
-    }
-
-    /// Whether the comparator looks at the previous period.
-    pub fn is_trend(self) -> bool {
-        matches!(self, Comparator::Increasing | Comparator::Decreasing | Comparator::NotDecreasing)
-    }
 }
 
 /// Where a unit comes from.

@@ -68,6 +68,11 @@ impl EventHub {
     pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
         self.sender.subscribe()
     }
+
+    /// How many subscriptions of this instance are listening now.
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
 }
 
 /// The newest position in the feed now (events start after it), and the incarnation.

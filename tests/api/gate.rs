@@ -446,7 +446,7 @@ async fn finding_2_each_operation_on_a_socket_is_authenticated_now() {
     assert_eq!(seen["data"]["tasks"]["totalCount"], 3);
     subscribe(&mut socket, "events", json!({ "query": "subscription { indicatorValueChanged { indicatorCode } }" }))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_subscribers(1).await;
     app.data(
         r#"mutation { removeGroupMember(input: { groupCode: "township_governments", memberCode: "zhengzhuang_town" }) { group { code } } }"#,
         json!({}),
@@ -483,7 +483,7 @@ async fn finding_2_an_idle_subscription_of_a_revoked_token_is_closed_within_the_
     let mut socket = open(&app, &token).await;
     subscribe(&mut socket, "idle", json!({ "query": "subscription { indicatorValueChanged { indicatorCode } }" }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.wait_for_subscribers(1).await;
     app.revoke(&jti).await;
     let revoked_at = Instant::now();
     assert_eq!(next(&mut socket, interval + Duration::from_secs(2)).await, Err(4403));
@@ -527,7 +527,7 @@ async fn finding_3_sockets_are_bounded() {
     subscribe(&mut socket, "s6", sub.clone()).await;
     // 300 subscriptions would have been accepted before; one report now reaches each of
     // the five active ones once.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_subscribers(5).await;
     let farm = app.department("agriculture_rural_bureau").await;
     app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
     let mut ids = Vec::new();
@@ -570,7 +570,7 @@ async fn finding_3_a_socket_reads_the_current_revision() {
         json!({ "query": "subscription { indicatorValueChanged { value { revision indicator { currentValue(period: \"2022\") { revision } } } } }" }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_subscribers(1).await;
     for revision in 1..=2 {
         app.report_ok(&farm, "straw_utilization_rate", "2022", &format!("9{revision}")).await;
         let event = next(&mut socket, Duration::from_secs(10)).await.unwrap();
@@ -703,7 +703,7 @@ async fn sockets_are_closed_with_1001_when_the_server_stops() {
     let app = spawn_app().await;
     let mut socket = open(&app, &app.integration().await).await;
     subscribe(&mut socket, "s", json!({ "query": "subscription { indicatorValueChanged { indicatorCode } }" })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.wait_for_subscribers(1).await;
     let started = Instant::now();
     let handle = app.handle.clone();
     let stopping = tokio::spawn(async move { handle.stop(true).await });

@@ -28,6 +28,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub database_url: String,
     pub handle: ecoplan::startup::AppHandle,
+    pub events: Arc<ecoplan::service::events::EventHub>,
     _sqlite_file: Option<TempFile>,
 }
 
@@ -47,6 +48,16 @@ impl Drop for TempFile {
 /// Whether this run targets PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+/// Waits until `condition` holds, checking every 10 ms, for at most `within`; then fails
+/// the test saying `what` did not happen. Tests wait for a state, never for a fixed time.
+pub async fn eventually(within: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
@@ -245,6 +256,7 @@ async fn try_start(
     let db = app.db().clone();
     let tokens = app.tokens();
     let handle = app.handle();
+    let events = app.events();
     tokio::spawn(app.run_until_stopped());
     Ok(TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -255,6 +267,7 @@ async fn try_start(
         settings,
         database_url,
         handle,
+        events,
         _sqlite_file: sqlite_file,
     })
 }
@@ -294,6 +307,20 @@ impl TestApp {
     }
 
     /// `GET /livez` answers 200: the process is alive.
+    /// Waits until exactly `n` subscriptions listen for events (a subscription starts
+    /// listening shortly after its `subscribe` message is read), for at most 10 s.
+    pub async fn wait_for_subscribers(&self, n: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.events.subscribers() != n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} subscriptions listen after 10 s, expected {n}",
+                self.events.subscribers()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     pub async fn is_alive(&self) -> bool {
         match self.client.get(format!("{}/livez", self.address)).send().await {
             Ok(r) => r.status() == 200,

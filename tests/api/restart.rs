@@ -110,7 +110,10 @@ async fn acknowledged_writes_survive_a_postgresql_restart_and_service_recovers()
     let ready = |app: Arc<crate::helpers::TestApp>| async move {
         app.client.get(format!("{}/readyz", app.address)).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
     };
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    crate::helpers::eventually(Duration::from_secs(10), "reports go through before the outage", || {
+        acknowledged.lock().unwrap().len() >= 5
+    })
+    .await;
     let before_outage = acknowledged.lock().unwrap().len();
     assert!(before_outage > 0, "reports went through before the outage");
 
@@ -134,7 +137,10 @@ async fn acknowledged_writes_survive_a_postgresql_restart_and_service_recovers()
     }
     recovered.store(true, Ordering::SeqCst);
     let at_recovery = acknowledged.lock().unwrap().len();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    crate::helpers::eventually(Duration::from_secs(10), "reports go through after recovery", || {
+        acknowledged.lock().unwrap().len() > at_recovery + 5
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
     writer.await.unwrap();
 

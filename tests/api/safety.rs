@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::ws::{next, open, subscribe};
 use crate::helpers::{
-    empty_database, error_code, on_postgres, run_cli, spawn_app, spawn_app_on, spawn_app_on_with, template_file,
-    try_spawn_app_on, TestApp, Tmpfs, REPORT,
+    empty_database, error_code, eventually, on_postgres, run_cli, spawn_app, spawn_app_on, spawn_app_on_with,
+    template_file, try_spawn_app_on, TestApp, Tmpfs, REPORT,
 };
 
 /// What a writer was told about one report.
@@ -164,7 +164,10 @@ async fn a_full_disk_loses_no_acknowledged_write_and_writes_resume_when_space_re
         }));
     }
     let reader = app.admin().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually(Duration::from_secs(10), "writes go through before the disk fills", || {
+        acked.lock().unwrap().len() >= 20
+    })
+    .await;
     fill();
     let full_at = Instant::now();
     // Refusals appear, reads go on, readiness turns off.
@@ -193,7 +196,10 @@ async fn a_full_disk_loses_no_acknowledged_write_and_writes_resume_when_space_re
     std::fs::remove_file(&filler).unwrap();
     let freed_at = Instant::now();
     let acked_at_free = acked.lock().unwrap().len();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    eventually(Duration::from_secs(10), "writes resume when space returns", || {
+        acked.lock().unwrap().iter().filter(|a| a.acknowledged_at > freed_at).count() >= 20
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
     for w in writers {
         w.await.unwrap();
@@ -207,8 +213,13 @@ async fn a_full_disk_loses_no_acknowledged_write_and_writes_resume_when_space_re
         refusals.lock().unwrap().len()
     );
     assert!(resumed >= 20, "writes resume when space returns ({resumed} after, {acked_at_free} before)");
-    let r = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
-    assert_eq!(r.status(), 200, "ready again");
+    let mut ready = 0;
+    let since = Instant::now();
+    while ready != 200 && since.elapsed() < Duration::from_secs(15) {
+        ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap().status().as_u16();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ready, 200, "ready again within the health probe's interval");
     // After a restart: every acknowledged write is on disk, none twice.
     app.handle.stop(false).await;
     drop(app);
@@ -484,7 +495,7 @@ async fn after_a_restore_nothing_from_before_is_served_as_if_nothing_happened() 
     }
     let mut socket = open(&app, &integration).await;
     subscribe(&mut socket, "s", json!({ "query": "subscription { indicatorValueChanged { indicatorCode } }" })).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_subscribers(1).await;
 
     let out = run_cli(&app.database_url, &["restore", backup.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -567,14 +578,18 @@ async fn a_backup_under_write_load_is_consistent_and_complete() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    eventually(Duration::from_secs(10), "writes go through before the backup", || acked.lock().unwrap().len() > 10)
+        .await;
     let backup = std::env::temp_dir().join(format!("ecoplan-backup-{}", uuid::Uuid::new_v4().simple()));
     let began = Instant::now();
     let url = app.database_url.clone();
     let path = backup.clone();
     let out = tokio::task::spawn_blocking(move || run_cli(&url, &["backup", path.to_str().unwrap()])).await.unwrap();
     let took = began.elapsed();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually(Duration::from_secs(10), "writes go on after the backup", || {
+        acked.lock().unwrap().iter().filter(|a| a.acknowledged_at > began + took).count() > 0
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
     for w in writers {
         w.await.unwrap();

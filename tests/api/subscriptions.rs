@@ -24,7 +24,7 @@ async fn reports_reviews_and_progress_reach_the_subscribers_allowed_to_read_them
         send(ws, json!({ "id": "v", "type": "subscribe", "payload": { "query": VALUES } })).await;
     }
     send(&mut farm_ws, json!({ "id": "p", "type": "subscribe", "payload": { "query": "subscription { taskProgressUpdated(taskNumber: 18) { action progress { version status task { number } } } }" } })).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_subscribers(4).await;
 
     let v = app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
     app.data(
@@ -115,7 +115,7 @@ async fn subscriptions_obey_the_document_limits() {
     let aliases: String = (0..30).map(|i| format!("a{i}: indicatorCode ")).collect();
     let query = format!("subscription {{ indicatorValueChanged {{ {aliases} }} }}");
     send(&mut ws, json!({ "id": "y", "type": "subscribe", "payload": { "query": query } })).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.wait_for_subscribers(1).await;
     let farm = app.department("agriculture_rural_bureau").await;
     app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
     let m = next(&mut ws, Duration::from_secs(10)).await.unwrap();
