@@ -15,6 +15,8 @@ pub mod error;
 pub mod gate;
 pub mod graphql;
 pub mod http;
+#[cfg(test)]
+mod layers;
 pub mod service;
 pub mod startup;
 pub mod telemetry;

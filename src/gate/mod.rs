@@ -10,9 +10,11 @@
 //!    valid token against its client address's);
 //! 2. [`Gate::admit`]: the allow-list of persisted operations, the variables' nesting, and
 //!    the document limits of [`document`] (nesting bounded by a linear scan before
-//!    anything recursive runs, tokens, one parse, root fields and fields with fragments
-//!    expanded, aliases, introspection); the request then gets the identity and fresh
-//!    DataLoaders of its own.
+//!    anything recursive runs, tokens, one parse, then with fragments expanded: root
+//!    fields, fields, field depth and selection nesting; aliases, directives per field,
+//!    introspection); the request then gets the identity and fresh DataLoaders of its
+//!    own. Complexity, which needs the schema's costs, is refused by
+//!    [`crate::graphql::limits`] during validation.
 //!
 //! The policy is applied by the resolvers, on the identity the gate resolved.
 //! [`execute`] and [`execute_stream`] run an admitted request so that a panic in a

@@ -26,7 +26,7 @@ pub struct AuditRecord {
 }
 
 /// Appends the event, in the write's transaction (only `write::Write::commit` calls it).
-pub(super) async fn record(conn: &impl ConnectionTrait, actor: Actor<'_>, rec: AuditRecord) -> AppResult<()> {
+pub(super) async fn record(conn: &sea_orm::DatabaseTransaction, actor: Actor<'_>, rec: AuditRecord) -> AppResult<()> {
     let event = audit_event::ActiveModel {
         id: NotSet,
         occurred_at: Set(crate::clock::now()),

@@ -44,7 +44,7 @@ pub struct Change {
 }
 
 /// Appends a change, in the write's transaction (only `write::Write::commit` calls it).
-pub(super) async fn record(conn: &impl ConnectionTrait, change: Change) -> AppResult<()> {
+pub(super) async fn record(conn: &sea_orm::DatabaseTransaction, change: Change) -> AppResult<()> {
     let txid = match conn.get_database_backend() {
         DbBackend::Postgres => Expr::cust("(pg_current_xact_id()::text)::bigint"),
         _ => Expr::val(0i64),

@@ -84,7 +84,7 @@ pub async fn replay(conn: &impl ConnectionTrait, key: &IdempotencyKey) -> AppRes
 /// Remembers the key with the write's result, in the write's transaction. `Ok(false)` when
 /// a concurrent request with the same key stored it first (the caller retries, and its
 /// replay then finds that result).
-pub async fn remember(conn: &impl ConnectionTrait, key: &IdempotencyKey, result_id: i64) -> AppResult<bool> {
+pub async fn remember(conn: &sea_orm::DatabaseTransaction, key: &IdempotencyKey, result_id: i64) -> AppResult<bool> {
     let stmt = Query::insert()
         .into_table("idempotency_key")
         .columns(["subject", "idempotency_key", "operation", "request_hash", "result_id", "created_at"])

@@ -38,37 +38,48 @@ pub async fn units_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> AppResult<H
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())
 }
 
-/// Members of each group, keyed by group id.
+/// Members of each group, keyed by group id, in unit order.
 pub async fn members_of(db: &impl ConnectionTrait, group_ids: &[i32]) -> AppResult<HashMap<i32, Vec<unit::Model>>> {
-    let pairs = group_membership::Entity::find()
-        .filter(group_membership::Column::GroupUnitId.is_in(group_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let units = units_by_ids(db, &pairs.iter().map(|p| p.member_unit_id).collect::<Vec<_>>()).await?;
-    let mut out: HashMap<i32, Vec<unit::Model>> = HashMap::new();
-    for p in pairs {
-        if let Some(u) = units.get(&p.member_unit_id) {
-            out.entry(p.group_unit_id).or_default().push(u.clone());
-        }
-    }
-    for members in out.values_mut() {
-        members.sort_by_key(|u| u.id);
-    }
-    Ok(out)
+    across_memberships(db, group_ids, Side::Group).await
 }
 
-/// Groups of each unit, keyed by member id.
+/// Groups of each unit, keyed by member id, in unit order.
 pub async fn groups_of(db: &impl ConnectionTrait, member_ids: &[i32]) -> AppResult<HashMap<i32, Vec<unit::Model>>> {
-    let pairs = group_membership::Entity::find()
-        .filter(group_membership::Column::MemberUnitId.is_in(member_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let units = units_by_ids(db, &pairs.iter().map(|p| p.group_unit_id).collect::<Vec<_>>()).await?;
+    across_memberships(db, member_ids, Side::Member).await
+}
+
+/// The side of a membership the keys are on.
+#[derive(Clone, Copy)]
+enum Side {
+    Group,
+    Member,
+}
+
+/// The units on the other side of the memberships of `ids`, keyed by those ids.
+async fn across_memberships(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+    side: Side,
+) -> AppResult<HashMap<i32, Vec<unit::Model>>> {
+    let column = match side {
+        Side::Group => group_membership::Column::GroupUnitId,
+        Side::Member => group_membership::Column::MemberUnitId,
+    };
+    let pairs = group_membership::Entity::find().filter(column.is_in(ids.iter().copied())).all(db).await?;
+    let ends = |p: &group_membership::Model| match side {
+        Side::Group => (p.group_unit_id, p.member_unit_id),
+        Side::Member => (p.member_unit_id, p.group_unit_id),
+    };
+    let units = units_by_ids(db, &pairs.iter().map(|p| ends(p).1).collect::<Vec<_>>()).await?;
     let mut out: HashMap<i32, Vec<unit::Model>> = HashMap::new();
-    for p in pairs {
-        if let Some(u) = units.get(&p.group_unit_id) {
-            out.entry(p.member_unit_id).or_default().push(u.clone());
+    for p in &pairs {
+        let (key, other) = ends(p);
+        if let Some(u) = units.get(&other) {
+            out.entry(key).or_default().push(u.clone());
         }
+    }
+    for related in out.values_mut() {
+        related.sort_by_key(|u| u.id);
     }
     Ok(out)
 }
@@ -81,6 +92,17 @@ pub fn aliases(u: &unit::Model) -> Vec<String> {
 /// A membership's natural key, e.g. `township_governments/zhengzhuang_town`.
 fn membership_key(group: &unit::Model, member: &unit::Model) -> String {
     format!("{}/{}", group.code, member.code)
+}
+
+/// The record of a membership that begins (`Upsert`) or ends (`Tombstone`).
+fn membership_record(g: &unit::Model, m: &unit::Model, op: ChangeOperation) -> Record {
+    let state = Some(json!({ "group": g.code, "member": m.code }));
+    let key = membership_key(g, m);
+    let record = match op {
+        ChangeOperation::Tombstone => Record::new("group_member.remove", "group_membership", key.clone()).before(state),
+        _ => Record::new("group_member.add", "group_membership", key.clone()).after(state),
+    };
+    record.scope(Some(m.id)).also_change(ChangeKind::GroupMembership, op, i64::from(m.id), Some(i64::from(g.id)), key)
 }
 
 fn unit_json(u: &unit::Model) -> serde_json::Value {
@@ -202,17 +224,7 @@ pub async fn add_group_member(
         }
         Err(e) => return Err(e.into()),
     }
-    let record = Record::new("group_member.add", "group_membership", membership_key(&g, &m))
-        .scope(Some(m.id))
-        .after(Some(json!({ "group": g.code, "member": m.code })))
-        .also_change(
-            ChangeKind::GroupMembership,
-            ChangeOperation::Upsert,
-            i64::from(m.id),
-            Some(i64::from(g.id)),
-            membership_key(&g, &m),
-        );
-    write.commit(actor, record).await?;
+    write.commit(actor, membership_record(&g, &m, ChangeOperation::Upsert)).await?;
     Ok((g, m))
 }
 
@@ -231,16 +243,6 @@ pub async fn remove_group_member(
     if deleted.rows_affected == 0 {
         return Err(AppError::not_found(format!("{member} is not a member of {group}")));
     }
-    let record = Record::new("group_member.remove", "group_membership", membership_key(&g, &m))
-        .scope(Some(m.id))
-        .before(Some(json!({ "group": g.code, "member": m.code })))
-        .also_change(
-            ChangeKind::GroupMembership,
-            ChangeOperation::Tombstone,
-            i64::from(m.id),
-            Some(i64::from(g.id)),
-            membership_key(&g, &m),
-        );
-    write.commit(actor, record).await?;
+    write.commit(actor, membership_record(&g, &m, ChangeOperation::Tombstone)).await?;
     Ok((g, m))
 }

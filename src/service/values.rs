@@ -112,7 +112,7 @@ pub fn current_of(revisions: &[indicator_value::Model]) -> Option<&indicator_val
 
 /// Moves the `is_current` flag of a key from `from` (if any) to `to` (if any), unsetting first
 /// so that the partial unique index never sees two current revisions.
-async fn move_current(db: &impl ConnectionTrait, from: Option<i64>, to: Option<i64>) -> AppResult<()> {
+async fn move_current(db: &sea_orm::DatabaseTransaction, from: Option<i64>, to: Option<i64>) -> AppResult<()> {
     if let Some(id) = from {
         indicator_value::Entity::update_many()
             .col_expr(indicator_value::Column::IsCurrent, Expr::val(false))

@@ -67,3 +67,67 @@ async fn departments_read_their_own_events_and_integration_none() {
     let body = app.graphql(EVENTS, filter, &app.integration().await).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
 }
+
+/// The invariant behind `service::write`, over the API: every mutation of the schema, when
+/// it succeeds, leaves exactly one audit event (of its own action) in the same commit, and
+/// when it is refused, none and no change either. The table must name every mutation the
+/// schema has, so a new mutation cannot be added without joining it.
+#[tokio::test]
+async fn every_mutation_is_audited_once_and_a_refused_one_leaves_nothing() {
+    use ecoplan::auth::Role;
+
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let assessor = app.assessor().await;
+    let farm = app.department("agriculture_rural_bureau").await;
+    let integration = app.integration().await;
+    let (_, other_jti) = app
+        .token_with_ttl(Role::Department, Some("water_resources_bureau"), std::time::Duration::from_secs(3600))
+        .await;
+    let first = app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await;
+    let second = app.report_ok(&farm, "straw_utilization_rate", "2021", "90").await;
+
+    // (mutation field, who may run it, the document, the audit action it records)
+    let table: Vec<(&str, &str, String, &str)> = vec![
+        ("reportIndicatorValue", &farm, r#"mutation { reportIndicatorValue(input: { indicatorCode: "straw_utilization_rate", period: "2023", value: "93" }) { __typename } }"#.into(), "indicator_value.report"),
+        ("verifyIndicatorValue", &assessor, format!(r#"mutation {{ verifyIndicatorValue(input: {{ valueId: "{}" }}) {{ __typename }} }}"#, first["id"].as_str().unwrap()), "indicator_value.verify"),
+        ("rejectIndicatorValue", &assessor, format!(r#"mutation {{ rejectIndicatorValue(input: {{ valueId: "{}", reason: "统计口径有误" }}) {{ __typename }} }}"#, second["id"].as_str().unwrap()), "indicator_value.reject"),
+        ("updateTaskProgress", &farm, r#"mutation { updateTaskProgress(input: { taskNumber: 18, period: "2022", status: IN_PROGRESS, percent: "40" }) { __typename } }"#.into(), "task_progress.update"),
+        ("setSuperiorTarget", &admin, r#"mutation { setSuperiorTarget(input: { indicatorCode: "natural_shoreline_retention_rate", year: 2022, target: "60" }) { __typename } }"#.into(), "superior_target.set"),
+        ("createUnit", &admin, r#"mutation { createUnit(input: { code: "zhengzhuang_town", name: "郑庄镇人民政府" }) { __typename } }"#.into(), "unit.create"),
+        ("addGroupMember", &admin, r#"mutation { addGroupMember(input: { groupCode: "township_governments", memberCode: "zhengzhuang_town" }) { __typename } }"#.into(), "group_member.add"),
+        ("removeGroupMember", &admin, r#"mutation { removeGroupMember(input: { groupCode: "township_governments", memberCode: "zhengzhuang_town" }) { __typename } }"#.into(), "group_member.remove"),
+        ("setScoringScheme", &admin, r#"mutation { setScoringScheme(input: { year: 2022, declineDeduction: "3" }) { __typename } }"#.into(), "scoring_scheme.set"),
+        ("adjustAssessment", &assessor, r#"mutation { adjustAssessment(input: { unitCode: "water_resources_bureau", year: 2022, points: "1", reason: "督查加分" }) { __typename } }"#.into(), "assessment.adjust"),
+        ("finalizeAssessments", &assessor, r#"mutation { finalizeAssessments(input: { year: 2022 }) { __typename } }"#.into(), "assessment.finalize"),
+        ("revokeToken", &admin, format!(r#"mutation {{ revokeToken(input: {{ tokenId: "{other_jti}" }}) {{ __typename }} }}"#), "token.revoke"),
+    ];
+
+    // Every mutation of the schema is in the table.
+    let sdl = ecoplan::graphql::schema::sdl();
+    let root = sdl.split("type MutationRoot {").nth(1).unwrap().split("\n}").next().unwrap();
+    let mut in_schema: Vec<&str> =
+        root.lines().map(str::trim).filter(|l| l.contains("(input:")).map(|l| l.split('(').next().unwrap()).collect();
+    in_schema.sort_unstable();
+    let mut in_table: Vec<&str> = table.iter().map(|(name, ..)| *name).collect();
+    in_table.sort_unstable();
+    assert_eq!(in_table, in_schema, "the table names every mutation");
+
+    let events = || app.count("SELECT COUNT(*) FROM audit_event");
+    let changes = || app.count("SELECT COUNT(*) FROM change_log");
+    for (name, token, document, action) in &table {
+        // Refused first (the integration role writes nothing, not even someone else's
+        // revocation): no event, no change.
+        let of_action = format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}'");
+        let (before_events, before_changes) = (events().await, changes().await);
+        let before_action = app.count(&of_action).await;
+        let refused = app.graphql(document, json!({}), &integration).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{name} as INTEGRATION: {refused}");
+        assert_eq!((events().await, changes().await), (before_events, before_changes), "{name}: refused, yet written");
+        // Then allowed: one event, of its own action.
+        let done = app.graphql(document, json!({}), token).await;
+        assert!(done.get("errors").is_none(), "{name}: {done}");
+        assert_eq!(events().await, before_events + 1, "{name}: one audit event");
+        assert_eq!(app.count(&of_action).await, before_action + 1, "{name}: recorded as {action}");
+    }
+}

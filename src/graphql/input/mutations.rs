@@ -89,6 +89,13 @@ pub struct GroupMemberInput {
     pub member_code: String,
 }
 
+impl GroupMemberInput {
+    /// The group's and the member's codes, checked.
+    pub fn codes(&self) -> Result<(crate::domain::UnitCode, crate::domain::UnitCode), crate::error::AppError> {
+        Ok((crate::domain::UnitCode::parse(&self.group_code)?, crate::domain::UnitCode::parse(&self.member_code)?))
+    }
+}
+
 /// A new unit.
 #[derive(Debug, Clone, InputObject)]
 pub struct CreateUnitInput {

@@ -57,10 +57,7 @@ impl ConfigurationMutation {
         let actor = context::actor(ctx)?;
         policy::authorize_configure(actor.identity)?;
         let db = context::db(ctx)?;
-        let (group, member) = (
-            UnitCode::parse(&input.group_code).map_err(AppError::from)?,
-            UnitCode::parse(&input.member_code).map_err(AppError::from)?,
-        );
+        let (group, member) = input.codes()?;
         let (g, m) = units::add_group_member(db, actor, &group, &member).await?;
         Ok(GroupMemberPayload { group: Unit(g), member: Unit(m) })
     }
@@ -74,10 +71,7 @@ impl ConfigurationMutation {
         let actor = context::actor(ctx)?;
         policy::authorize_configure(actor.identity)?;
         let db = context::db(ctx)?;
-        let (group, member) = (
-            UnitCode::parse(&input.group_code).map_err(AppError::from)?,
-            UnitCode::parse(&input.member_code).map_err(AppError::from)?,
-        );
+        let (group, member) = input.codes()?;
         let (g, m) = units::remove_group_member(db, actor, &group, &member).await?;
         Ok(GroupMemberPayload { group: Unit(g), member: Unit(m) })
     }
