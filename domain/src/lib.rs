@@ -21,7 +21,7 @@ pub mod year;
 pub use access::Role;
 pub use decimal::ExactDecimal;
 pub use period::{Frequency, Period};
-pub use plan::{AssignmentRole, Comparator, Direction, IndicatorKind, UnitOrigin};
+pub use plan::{AssignmentRole, Commitment, Comparator, Direction, IndicatorKind, Source, UnitOrigin};
 pub use sync::{ChangeKind, ChangeOperation};
 pub use unit_code::{IndicatorCode, UnitCode};
 pub use work::{ProgressStatus, ValueStatus};

@@ -154,6 +154,95 @@ impl Comparator {
     }
 }
 
+/// Under which rule the document's words became an indicator: what kind of commitment it
+/// is. It decides how a yes/no answer reads (已完成, 已落实, 符合) and is stated with each
+/// indicator, so a reader can check the reading of the document against the rule.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Commitment {
+    /// A number the document states, or the higher authority's target (达, 不低于, 完成上级…目标).
+    Target,
+    /// A direction of change only (逐年提高, 持续下降, 不减少, 不降低).
+    Trend,
+    /// Something that must not happen (严禁, 杜绝, 确保无).
+    Prohibition,
+    /// A state that must hold (不改变, 不明显, 达标排放).
+    State,
+    /// A named result to produce (制定…计划, 建立…系统, 建设…污水处理厂).
+    Deliverable,
+    /// A named regime or duty to keep in force (严格落实河（湖）长制, 依法开展规划环评).
+    Duty,
+}
+
+impl Commitment {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// How a yes/no answer reads for this kind of commitment: (yes, no).
+    pub fn answer_words(self) -> (&'static str, &'static str) {
+        match self {
+            Commitment::Deliverable => ("已完成", "未完成"),
+            Commitment::Duty => ("已落实", "未落实"),
+            Commitment::State => ("符合", "不符合"),
+            Commitment::Target | Commitment::Trend | Commitment::Prohibition => ("是", "否"),
+        }
+    }
+
+    /// What an IMPLEMENTED condition asks, in words.
+    pub fn implemented_target(self) -> &'static str {
+        match self {
+            Commitment::Deliverable => "完成",
+            Commitment::Duty => "落实",
+            Commitment::State => "符合",
+            Commitment::Target | Commitment::Trend | Commitment::Prohibition => "是",
+        }
+    }
+}
+
+/// Where a setting of the plan comes from: the document's words, or configuration where the
+/// document is silent (the API says which, with the reason).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveValueType), sea_orm(value_type = "String"))]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Source {
+    /// The document says so (the reason quotes it).
+    Document,
+    /// The document is silent; ecoplan's data or an administrator set it (the reason says why).
+    Configured,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// Where a unit comes from.
 #[derive(
     Debug,
@@ -192,5 +281,20 @@ impl AssignmentRole {
 impl Direction {
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+#[cfg(test)]
+mod commitment_tests {
+    use super::*;
+
+    #[test]
+    fn yes_no_answers_read_as_the_commitment_asks() {
+        assert_eq!(Commitment::Deliverable.answer_words(), ("已完成", "未完成"));
+        assert_eq!(Commitment::Duty.answer_words(), ("已落实", "未落实"));
+        assert_eq!(Commitment::State.answer_words(), ("符合", "不符合"));
+        assert_eq!(Commitment::State.implemented_target(), "符合");
+        assert_eq!("DELIVERABLE".parse::<Commitment>().unwrap(), Commitment::Deliverable);
+        assert_eq!(Source::Configured.as_str(), "CONFIGURED");
     }
 }

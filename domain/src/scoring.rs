@@ -34,7 +34,8 @@ pub struct Scheme {
     pub timeliness_points: ExactDecimal,
     /// Points deducted for each indicator whose value declined from the previous period.
     pub decline_deduction: ExactDecimal,
-    /// One-vote veto: a breached NO_OCCURRENCE condition makes the grade 不合格 whatever the score.
+    /// One-vote veto: a breached NO_OCCURRENCE condition makes the grade 不合格 whatever the
+    /// score. The document has no 一票否决 clause, so it is off unless a scheme turns it on.
     pub veto_on_occurrence: bool,
     /// Share of a task's points for IN_PROGRESS without a percent (0–1).
     pub in_progress_share: ExactDecimal,
@@ -55,14 +56,14 @@ fn dec(units: i64, scale: u32) -> ExactDecimal {
 
 impl Default for Scheme {
     /// The documented default: 60 compliance + 30 progress + 10 timeliness, 2 points per
-    /// declined indicator, veto on, grades at 90 / 80 / 60.
+    /// declined indicator, no veto (the document has none), grades at 90 / 80 / 60.
     fn default() -> Self {
         Scheme {
             indicator_points: dec(60, 0),
             progress_points: dec(30, 0),
             timeliness_points: dec(10, 0),
             decline_deduction: dec(2, 0),
-            veto_on_occurrence: true,
+            veto_on_occurrence: false,
             in_progress_share: dec(5, 1),
             reporting_grace_days: 31,
             excellent_from: dec(90, 0),
@@ -329,7 +330,7 @@ pub fn score(
             breached.join(","),
             Decimal::ZERO,
             Decimal::ZERO,
-            "一票否决: an occurrence the plan rules out was reported".into(),
+            "一票否决（考核方案配置，工作方案未作规定）: an occurrence the plan rules out was reported".into(),
         ));
     }
     let grade = if vetoed { Grade::Fail } else { scheme.grade_of(score) };
@@ -403,5 +404,35 @@ mod tests {
         let o = score(&Scheme::default(), &[facts], &tasks, &[]).unwrap().unwrap();
         assert_eq!(o.score.to_string(), "0");
         assert_eq!(o.lines.last().unwrap().component, Component::ScoreFloor);
+    }
+
+    #[test]
+    fn the_veto_is_configuration_off_by_default() {
+        let facts = IndicatorFacts {
+            code: "relatively_major_environmental_incidents".into(),
+            status: ComplianceStatus::NotMet,
+            declined: false,
+            occurrence_breached: true,
+            timely_periods: 1,
+            periods: 1,
+            explanation: String::new(),
+        };
+        let met = IndicatorFacts {
+            code: "environmental_emergency_plan".into(),
+            status: ComplianceStatus::Met,
+            occurrence_breached: false,
+            ..facts.clone()
+        };
+        let tasks = [TaskFacts { number: 12, status: Some(ProgressStatus::Completed), percent: None }];
+        let both = [facts, met];
+        // 30 (one of two indicators MET) + 30 + 10 = 70: 合格 without a veto.
+        let off = score(&Scheme::default(), &both, &tasks, &[]).unwrap().unwrap();
+        assert!(!off.vetoed, "the document has no 一票否决 clause");
+        assert_eq!((off.score.to_string().as_str(), off.grade), ("70", Grade::Pass));
+        let on = Scheme { veto_on_occurrence: true, ..Scheme::default() };
+        let vetoed = score(&on, &both, &tasks, &[]).unwrap().unwrap();
+        assert!(vetoed.vetoed);
+        assert_eq!(vetoed.grade, Grade::Fail);
+        assert!(vetoed.lines.last().unwrap().reason.contains("考核方案配置"));
     }
 }

@@ -1,5 +1,5 @@
 //! A measurable or checkable target stated by a task.
-use ecoplan_domain::{Direction, Frequency, IndicatorCode, IndicatorKind};
+use ecoplan_domain::{Commitment, Direction, Frequency, IndicatorCode, IndicatorKind, Source};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -19,6 +19,18 @@ pub struct Model {
     pub direction: Direction,
     pub frequency: Frequency,
     pub position: i32,
+    /// The plan's order as one key: task number × 1000 + position (lists page by it).
+    pub plan_order: i32,
+    /// The rule under which the document's words became this indicator.
+    pub commitment: Commitment,
+    /// Whether the document states the reporting frequency or it is configuration.
+    pub frequency_source: Source,
+    /// Why the frequency is what it is (a quote, or the reason for the configuration).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub frequency_basis: Option<String>,
+    /// How to report where the document does not say (e.g. which index to use).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reporting_note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,9 @@ pub struct Model {
     pub comparator: Comparator,
     /// Canonical decimal string for AT_LEAST / AT_MOST / EQUALS, otherwise NULL.
     pub target: Option<ExactDecimal>,
+    /// The document's words for this condition (verbatim, part of the task's text).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub statement: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,9 @@ pub struct Model {
     pub title: String,
     #[sea_orm(column_type = "Text")]
     pub text: String,
+    /// Why the task has no indicator (or which of its words are left to progress reports).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub indicator_note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -51,10 +51,12 @@ pub async fn schema(db: &Db) -> Result<(), String> {
     columns_of::<domain::Entity>(db).await?;
     columns_of::<group_membership::Entity>(db).await?;
     columns_of::<indicator::Entity>(db).await?;
+    columns_of::<indicator_code_alias::Entity>(db).await?;
     columns_of::<indicator_condition::Entity>(db).await?;
     columns_of::<indicator_value::Entity>(db).await?;
     columns_of::<issued_token::Entity>(db).await?;
     columns_of::<plan::Entity>(db).await?;
+    columns_of::<plan_text::Entity>(db).await?;
     columns_of::<revoked_token::Entity>(db).await?;
     columns_of::<scoring_scheme::Entity>(db).await?;
     columns_of::<section::Entity>(db).await?;

@@ -32,6 +32,34 @@ pub enum IndicatorKind {
     YesNo,
 }
 
+/// Under which rule the document's words became an indicator (see `Plan.commitmentRules`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::plan::Commitment")]
+pub enum Commitment {
+    /// A number the document states, or the higher authority's target (达, 不低于, 完成上级…目标).
+    Target,
+    /// A direction of change only (逐年提高, 持续下降, 不减少, 不降低).
+    Trend,
+    /// Something that must not happen (严禁, 杜绝, 确保无).
+    Prohibition,
+    /// A state that must hold (不改变, 不明显, 达标排放); yes/no answers read 符合/不符合.
+    State,
+    /// A named result to produce (制定…计划, 建立…系统); yes/no answers read 已完成/未完成.
+    Deliverable,
+    /// A named regime or duty to keep in force (严格落实河（湖）长制); yes/no answers read 已落实/未落实.
+    Duty,
+}
+
+/// Where a setting comes from: the document, or configuration where the document is silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::domain::plan::Source")]
+pub enum Source {
+    /// The document says so (the accompanying reason quotes it).
+    Document,
+    /// The document is silent; ecoplan's data or an administrator set it (the reason says why).
+    Configured,
+}
+
 /// Which way is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "crate::domain::plan::Direction")]

@@ -632,3 +632,28 @@ pub async fn accountability(
     }
     Ok(out)
 }
+
+/// A scheme version by name: ecoplan's default, or the year's N-th version.
+fn scheme_name(scheme: &SchemeVersion) -> String {
+    if scheme.version == 0 {
+        "ecoplan 的默认考核方案".to_string()
+    } else {
+        format!("{}年度考核方案第{}版", scheme.year.get(), scheme.version)
+    }
+}
+
+/// Where a scheme's rules come from, in words.
+pub fn scheme_basis(scheme: &SchemeVersion) -> String {
+    format!(
+        "工作方案（沁政办发〔2020〕65号）未规定考核分值、等级线或一票否决；以上规则均为配置，来自{}。",
+        scheme_name(scheme)
+    )
+}
+
+/// Where the veto comes from, when the scheme has one.
+pub fn veto_basis(scheme: &SchemeVersion) -> Option<String> {
+    scheme
+        .scheme
+        .veto_on_occurrence
+        .then(|| format!("一票否决由{}配置，工作方案（沁政办发〔2020〕65号）未作规定。", scheme_name(scheme)))
+}

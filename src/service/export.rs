@@ -13,7 +13,7 @@ use sea_orm::ConnectionTrait;
 use crate::auth::policy::TaskScope;
 use crate::domain::compliance::ComplianceStatus;
 use crate::domain::period::Span;
-use crate::domain::{Comparator, ExactDecimal, Frequency, Period, PlanYear, ValueStatus};
+use crate::domain::{Commitment, Comparator, ExactDecimal, Frequency, Period, PlanYear, Source, ValueStatus};
 use crate::error::{AppError, AppResult};
 use crate::service::catalog::PlanCatalog;
 use crate::service::indicators::{self, IndicatorWithConditions};
@@ -64,7 +64,7 @@ pub const VALUE_HEADERS: [&str; 14] = [
     "指标名称",
     "周期",
     "数值",
-    "是否完成",
+    "完成情况",
     "计量单位",
     "修订版本",
     "状态",
@@ -76,8 +76,19 @@ pub const VALUE_HEADERS: [&str; 14] = [
 ];
 
 /// The columns of [`self_evaluation_table`].
-pub const SELF_EVALUATION_HEADERS: [&str; 9] =
-    ["领域", "任务编号", "指标代码", "指标名称", "目标", "年度值", "达标情况", "是否下降", "责任单位"];
+pub const SELF_EVALUATION_HEADERS: [&str; 11] = [
+    "领域",
+    "任务编号",
+    "指标代码",
+    "指标名称",
+    "目标",
+    "年度值",
+    "达标情况",
+    "是否下降",
+    "责任单位",
+    "报送频次",
+    "考核规则",
+];
 
 /// The file formats of an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,7 +219,7 @@ pub async fn values_table(db: &impl ConnectionTrait, scope: &TaskScope, period: 
             Cell::text(&i.name),
             Cell::text(p.to_string()),
             v.value.map(Cell::Number).unwrap_or_else(Cell::empty),
-            Cell::text(v.implemented.map(yes_no).unwrap_or_default()),
+            Cell::text(v.implemented.map(|b| answer_text(i.commitment, b)).unwrap_or_default()),
             Cell::text(i.measurement_unit.clone().unwrap_or_default()),
             Cell::integer(v.revision.into()),
             Cell::text(status_label(v.status)),
@@ -238,7 +249,8 @@ fn target_text(ind: &IndicatorWithConditions, year: PlanYear, superior: Option<E
         .map(|(comparator, target)| match comparator {
             Comparator::AtLeast => fixed("≥", target),
             Comparator::AtMost => fixed("≤", target),
-            Comparator::Equals => fixed("=", target),
+            // 达 as the document writes it; a cell never starts with a formula character.
+            Comparator::Equals => fixed("达", target),
             Comparator::Increasing => "逐年提高".into(),
             Comparator::Decreasing => "持续下降".into(),
             Comparator::NotDecreasing => "不减少".into(),
@@ -247,19 +259,43 @@ fn target_text(ind: &IndicatorWithConditions, year: PlanYear, superior: Option<E
                 None => format!("完成上级下达目标（{year}年：未设定）"),
             },
             Comparator::NoOccurrence => "无发生".into(),
-            Comparator::Implemented => "已完成".into(),
+            Comparator::Implemented => ind.indicator.commitment.implemented_target().into(),
         })
         .collect();
     Ok(parts.join("；"))
 }
 
-/// What a revision says, as text: the number, or 是/否.
-fn observed_text(v: &indicator_value::Model) -> String {
+/// A yes/no answer in the words its commitment calls for: 已完成, 已落实, 符合 …
+fn answer_text(commitment: Commitment, b: bool) -> &'static str {
+    let (yes, no) = commitment.answer_words();
+    if b {
+        yes
+    } else {
+        no
+    }
+}
+
+/// What a revision says, as text: the number, or the yes/no answer in words.
+fn observed_text(commitment: Commitment, v: &indicator_value::Model) -> String {
     match (&v.value, v.implemented) {
         (Some(d), _) => d.to_string(),
-        (None, Some(b)) => yes_no(b).to_string(),
+        (None, Some(b)) => answer_text(commitment, b).to_string(),
         (None, None) => String::new(),
     }
+}
+
+/// How often an indicator is reported and who says so, e.g. 每年（配置）, 每季度（文件）.
+fn frequency_text(frequency: Frequency, source: Source) -> String {
+    let how = match frequency {
+        Frequency::Annual => "每年",
+        Frequency::Quarterly => "每季度",
+        Frequency::Monthly => "每月",
+    };
+    let who = match source {
+        Source::Document => "文件",
+        Source::Configured => "配置",
+    };
+    format!("{how}（{who}）")
 }
 
 /// The year's value: a number cell for an annual indicator; for a quarterly (monthly) one
@@ -274,7 +310,7 @@ fn year_value(
     if frequency == Frequency::Annual {
         return match current.get(&(id, Period::of_year(year))).map(|c| &c.value) {
             Some(indicator_value::Model { value: Some(d), .. }) => Ok(Cell::Number(*d)),
-            Some(v) => Ok(Cell::text(observed_text(v))),
+            Some(v) => Ok(Cell::text(observed_text(ind.indicator.commitment, v))),
             None => Ok(Cell::empty()),
         };
     }
@@ -288,7 +324,7 @@ fn year_value(
                 Span::Month(_, m) => format!("{m}月"),
                 Span::Year(y) => y.to_string(),
             };
-            Some(format!("{label} {}", observed_text(v)))
+            Some(format!("{label} {}", observed_text(ind.indicator.commitment, v)))
         })
         .collect();
     Ok(Cell::text(parts.join("; ")))
@@ -328,6 +364,8 @@ pub async fn self_evaluation_table(
     let task_ids: Vec<i32> = all.iter().map(|i| i.indicator.task_id).collect();
     let tasks = tasks::tasks_by_ids(db, &task_ids).await?;
     let assignments = tasks::assignments_of(db, &task_ids).await?;
+    let scheme = crate::service::assessment::scheme_for(db, catalog.plan.id, year).await?;
+    let veto = crate::service::assessment::veto_basis(&scheme);
     let mut rows = Vec::with_capacity(all.len());
     for (ind, frequency) in all.iter().zip(frequencies) {
         let i = &ind.indicator;
@@ -350,6 +388,11 @@ pub async fn self_evaluation_table(
             Cell::text(compliance_label(verdict.status)),
             Cell::text(yes_no(verdict.declined)),
             Cell::text(responsible.join("、")),
+            Cell::text(frequency_text(frequency, i.frequency_source)),
+            Cell::text(match (&veto, i.commitment) {
+                (Some(basis), Commitment::Prohibition) => basis.clone(),
+                _ => String::new(),
+            }),
         ]);
     }
     Ok(Table { title: format!("年度自评表 {year}"), headers: headers(&SELF_EVALUATION_HEADERS), rows })

@@ -87,8 +87,30 @@ pub async fn list_indicators(
     page: PageRequest,
 ) -> AppResult<Page<IndicatorWithConditions>> {
     let base = indicator::Entity::find().filter(scope_condition(scope)).filter(filter);
-    let page_of = keyset_page(db, base, indicator::Column::Id, page).await?;
+    let page_of = keyset_page(db, base, indicator::Column::PlanOrder, page).await?;
     Ok(Page { items: with_conditions(db, page_of.items).await?, has_next: page_of.has_next, total: page_of.total })
+}
+
+/// The indicator with this code or a former one (corrected codes stay valid): one condition,
+/// no extra statement.
+fn code_matches(code: &str) -> Condition {
+    Condition::any().add(indicator::Column::Code.eq(code)).add(indicator::Column::Id.in_subquery(alias_of(code)))
+}
+
+/// [`code_matches`] on a table alias.
+fn code_matches_in(table: sea_orm::sea_query::Alias, code: &str) -> Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Condition::any()
+        .add(Expr::col((table.clone(), indicator::Column::Code)).eq(code))
+        .add(Expr::col((table, indicator::Column::Id)).in_subquery(alias_of(code)))
+}
+
+fn alias_of(code: &str) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(entity::indicator_code_alias::Column::IndicatorId)
+        .from(entity::indicator_code_alias::Entity)
+        .and_where(entity::indicator_code_alias::Column::Code.eq(code))
+        .to_owned()
 }
 
 /// NOT_FOUND when no indicator has this code.
@@ -101,7 +123,7 @@ pub async fn get_indicator(db: &impl ConnectionTrait, code: &str) -> AppResult<I
 /// The indicator alone; NOT_FOUND when no indicator has this code.
 async fn get_indicator_row(db: &impl ConnectionTrait, code: &str) -> AppResult<indicator::Model> {
     indicator::Entity::find()
-        .filter(indicator::Column::Code.eq(code))
+        .filter(code_matches(code))
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))
@@ -125,7 +147,7 @@ pub async fn indicator_with_units(db: &impl ConnectionTrait, code: &str) -> AppR
             Alias::new("ta"),
             Expr::col(("ta", "task_id")).equals((i.clone(), indicator::Column::TaskId)),
         )
-        .and_where(Expr::col((i, indicator::Column::Code)).eq(code));
+        .cond_where(code_matches_in(i, code));
     let rows = db.query_all(&select).await?;
     let first = rows.first().ok_or_else(|| AppError::not_found(format!("no indicator has the code {code:?}")))?;
     let found = indicator::Model::from_query_result(first, "")?;
@@ -166,7 +188,7 @@ pub async fn indicators_by_ids(
 ) -> AppResult<HashMap<i32, IndicatorWithConditions>> {
     let rows = indicator::Entity::find()
         .filter(indicator::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(indicator::Column::Id)
+        .order_by_asc(indicator::Column::PlanOrder)
         .find_with_related(indicator_condition::Entity)
         .order_by_asc(indicator_condition::Column::Position)
         .all(db)
@@ -185,10 +207,74 @@ pub fn parsed_conditions(
 pub async fn all_in_scope(db: &impl ConnectionTrait, scope: &TaskScope) -> AppResult<Vec<IndicatorWithConditions>> {
     let rows = indicator::Entity::find()
         .filter(scope_condition(scope))
-        .order_by_asc(indicator::Column::Id)
+        .order_by_asc(indicator::Column::PlanOrder)
         .find_with_related(indicator_condition::Entity)
         .order_by_asc(indicator_condition::Column::Position)
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|(indicator, conditions)| IndicatorWithConditions { indicator, conditions }).collect())
+}
+
+/// Sets the reporting frequency of an indicator whose frequency the document does not state
+/// (an administrator's configuration, audited). Values are judged by the periods of the
+/// indicator's frequency (a year of a quarterly indicator is judged over its quarters), and a
+/// period is due by the frequency too; so a change is refused (CONFLICT) once a value has been
+/// reported for a period of another frequency: those values would silently stop counting.
+#[tracing::instrument(skip_all, fields(indicator = %code, frequency = %frequency.as_str()))]
+pub async fn set_frequency(
+    db: &crate::db::Db,
+    actor: crate::service::Actor<'_>,
+    code: &crate::domain::IndicatorCode,
+    frequency: crate::domain::Frequency,
+    reason: &str,
+) -> AppResult<IndicatorWithConditions> {
+    use crate::domain::{ChangeKind, ChangeOperation, Source};
+    use crate::service::write::{Record, Write};
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let reason = crate::domain::text::bounded("reason", reason, 500)?;
+    let write = Write::begin(db).await?;
+    let tx = write.tx();
+    let found = get_indicator_row(tx, code.as_str()).await?;
+    if found.frequency_source == Source::Document {
+        return Err(AppError::validation(format!(
+            "the document states how often {} is reported ({}); it is not configuration",
+            found.code,
+            found.frequency_basis.as_deref().unwrap_or_default()
+        )));
+    }
+    let reported = entity::indicator_value::Entity::find()
+        .filter(entity::indicator_value::Column::IndicatorId.eq(found.id))
+        .all(tx)
+        .await?;
+    let other: Vec<String> =
+        reported.iter().filter(|v| v.period.frequency() != frequency).map(|v| v.period.to_string()).collect();
+    if !other.is_empty() {
+        let mut periods = other.clone();
+        periods.sort();
+        periods.dedup();
+        return Err(AppError::conflict(format!(
+            "{} values of {} were reported for periods of another frequency ({}); they would stop counting, so \
+             the frequency can only change before values are reported",
+            other.len(),
+            found.code,
+            periods.join(", ")
+        )));
+    }
+    let before = serde_json::json!({ "frequency": found.frequency, "source": found.frequency_source, "basis": found.frequency_basis });
+    let key = found.code.as_str().to_string();
+    let task_id = found.task_id;
+    let mut am: indicator::ActiveModel = found.into();
+    am.frequency = Set(frequency);
+    am.frequency_source = Set(Source::Configured);
+    am.frequency_basis = Set(Some(reason.clone()));
+    let stored = am.update(tx).await?;
+    let after = serde_json::json!({ "frequency": stored.frequency, "source": stored.frequency_source, "basis": stored.frequency_basis });
+    let record = Record::new("indicator.frequency.set", "indicator", key)
+        .before(Some(before))
+        .after(Some(after))
+        .change(ChangeKind::Indicator, ChangeOperation::Upsert, i64::from(stored.id), Some(task_id));
+    let mut with = with_conditions(tx, vec![stored]).await?;
+    write.commit(actor, record).await?;
+    with.pop().ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("indicator vanished")))
 }

@@ -55,7 +55,8 @@ async fn arrange_year(app: &TestApp, y: i32) {
     yes(app, &forest, "invasive_species_not_evident", y, true).await;
     progress(app, &forest, 8, y, "COMPLETED", Some("100")).await;
     progress(app, &forest, 9, y, "IN_PROGRESS", Some("80")).await;
-    // 县水务局: river chief yes (MET), shoreline 62 ≥ 60 (MET), river/reservoir 85 < 90
+    // 县水务局: river chief yes (MET), no encroachment in tasks 3 and 14 (MET), river and lake
+    // boundaries delineated (MET), shoreline 62 ≥ 60 (MET), river/reservoir 85 < 90
     // (NOT_MET), water use 31 ≤ 35 but up from 30 (NOT_MET, declined); task 3 COMPLETED,
     // task 14 IN_PROGRESS without percent, task 16 nothing.
     let water = app.department("water_resources_bureau").await;
@@ -63,6 +64,9 @@ async fn arrange_year(app: &TestApp, y: i32) {
     set_target(app, &admin, "river_reservoir_shoreline_protection_rate", y, "90").await;
     set_target(app, &admin, "water_consumption_per_gdp", y, "35").await;
     yes(app, &water, "river_lake_chief_system", y, true).await;
+    app.report_ok(&water, "river_lake_encroachment_incidents", &ys, "0").await;
+    yes(app, &water, "river_lake_management_scope_delineated", y, true).await;
+    app.report_ok(&water, "shoreline_encroachment_incidents", &ys, "0").await;
     app.report_ok(&water, "natural_shoreline_retention_rate", &ys, "62").await;
     app.report_ok(&water, "river_reservoir_shoreline_protection_rate", &ys, "85").await;
     app.report_ok(&water, "water_consumption_per_gdp", &prev, "30").await;
@@ -80,6 +84,9 @@ async fn arrange_year(app: &TestApp, y: i32) {
     // 县财政局 and task 27 (县委组织部, 县委党校): everything met and completed: 100 each.
     let finance = app.department("finance_bureau").await;
     app.report_ok(&finance, "green_procurement_share", &ys, "85").await;
+    yes(app, &finance, "green_procurement_access_system", y, true).await;
+    yes(app, &finance, "green_procurement_standards", y, true).await;
+    yes(app, &finance, "green_procurement_supervision_mechanism", y, true).await;
     progress(app, &finance, 26, y, "COMPLETED", None).await;
     let org = app.department("organization_department").await;
     app.report_ok(&org, "officials_eco_training_share", &ys, "100").await;
@@ -150,20 +157,22 @@ async fn a_complete_year_scores_grades_and_ranks_as_worked_out_by_hand() {
     );
     assert_eq!(a["rank"], 4, "behind the three units tied at 100");
 
-    // 县水务局: compliance 15 + 15 + 0 + 0 = 30; progress 10 + 5 + 0 = 15; timeliness 10;
-    // water use declined: −2. Score 53 → 不合格.
+    // 县水务局: seven indicators share 60 in whole cents, 8.58 + 8.57 × 6; five are MET:
+    // 8.58 + 4 × 8.57 = 42.86; progress 10 + 5 + 0 = 15; timeliness 10; water use declined:
+    // −2. Score 65.86 → 合格.
     let a = assessment(&app, &assessor, "water_resources_bureau", y).await;
-    assert_eq!(a["score"], "53");
-    assert_eq!(a["grade"], "FAIL");
+    assert_eq!(a["score"], "65.86");
+    assert_eq!(a["grade"], "PASS");
     assert!(!a["vetoed"].as_bool().unwrap());
     let l = lines(&a);
-    assert_eq!(l[2], line("INDICATOR_COMPLIANCE", "river_reservoir_shoreline_protection_rate", "15", "0"));
-    assert_eq!(l[3], line("INDICATOR_COMPLIANCE", "water_consumption_per_gdp", "15", "0"));
-    assert_eq!(l[4], line("TASK_PROGRESS", "3", "10", "10"));
-    assert_eq!(l[5], line("TASK_PROGRESS", "14", "10", "5"));
-    assert_eq!(l[6], line("TASK_PROGRESS", "16", "10", "0"));
+    assert_eq!(l[0], line("INDICATOR_COMPLIANCE", "river_lake_chief_system", "8.58", "8.58"));
+    assert_eq!(l[4], line("INDICATOR_COMPLIANCE", "river_reservoir_shoreline_protection_rate", "8.57", "0"));
+    assert_eq!(l[6], line("INDICATOR_COMPLIANCE", "water_consumption_per_gdp", "8.57", "0"));
+    assert_eq!(l[7], line("TASK_PROGRESS", "3", "10", "10"));
+    assert_eq!(l[8], line("TASK_PROGRESS", "14", "10", "5"));
+    assert_eq!(l[9], line("TASK_PROGRESS", "16", "10", "0"));
     assert_eq!(l.last().unwrap(), &line("DECLINE_DEDUCTION", "water_consumption_per_gdp", "0", "-2"));
-    assert_eq!(a["rank"], 6);
+    assert_eq!(a["rank"], 5);
 
     // 县畜牧兽医服务中心: 3 indicators of 20: 40; progress 50 % of 30 = 15; timeliness
     // 3.34 + 3.33 + 3.33 = 10; film declined −2. Score 63 → 合格.
@@ -176,7 +185,7 @@ async fn a_complete_year_scores_grades_and_ranks_as_worked_out_by_hand() {
     assert_eq!(l[5], line("TIMELY_REPORTING", "livestock_manure_utilization_rate", "3.33", "3.33"));
     assert_eq!(l[7], line("DECLINE_DEDUCTION", "agricultural_film_recovery_rate", "0", "-2"));
     assert_eq!(l.len(), 8);
-    assert_eq!(a["rank"], 5);
+    assert_eq!(a["rank"], 6);
 
     // 县农业农村局 shares task 18 and has task 23 (toilets, no data): indicators 15 + 15 +
     // 0 + 0 = 30; progress 7.5 (task 18 at 50 %) + 0; timeliness 3 of 4 × 2.5 = 7.5; −2.
@@ -220,9 +229,16 @@ async fn a_complete_year_scores_grades_and_ranks_as_worked_out_by_hand() {
 }
 
 #[tokio::test]
-async fn a_breached_no_occurrence_condition_vetoes_whatever_the_score() {
+async fn a_breached_no_occurrence_condition_vetoes_whatever_the_score_when_the_scheme_says_so() {
     let app = spawn_app().await;
     let y = this_year();
+    // The document has no 一票否决 clause: the scheme turns it on.
+    app.data(
+        "mutation($y: Int!) { setScoringScheme(input: { year: $y, vetoOnOccurrence: true }) { scheme { version } } }",
+        json!({ "y": y }),
+        &app.admin().await,
+    )
+    .await;
     let forest = app.department("forestry_bureau").await;
     let ys = y.to_string();
     app.report_ok(&forest, "forest_grass_coverage_rate", &ys, "30").await;
@@ -241,6 +257,7 @@ async fn a_breached_no_occurrence_condition_vetoes_whatever_the_score() {
     assert_eq!(veto["component"], "VETO");
     assert_eq!(veto["subject"], "illegal_wildlife_harvest_incidents");
     assert_eq!(veto["pointsGiven"], "0");
+    assert!(veto["reason"].as_str().unwrap().contains("考核方案配置"), "{veto}");
 }
 
 #[tokio::test]
@@ -299,11 +316,11 @@ async fn a_finalized_assessment_does_not_move_when_the_data_changes() {
     let frozen = assessment(&app, &assessor, "water_resources_bureau", y).await;
     assert_eq!(frozen["finalized"], true);
     assert_eq!(frozen["changedSinceFinalized"], false);
-    // The water bureau corrects its river/reservoir figure: live it would now be MET (+15).
+    // The water bureau corrects its river/reservoir figure: live it would now be MET (+8.57).
     let water = app.department("water_resources_bureau").await;
     app.report_ok(&water, "river_reservoir_shoreline_protection_rate", &y.to_string(), "95").await;
     let after = assessment(&app, &assessor, "water_resources_bureau", y).await;
-    assert_eq!(after["score"], "53", "the published score does not move");
+    assert_eq!(after["score"], "65.86", "the published score does not move");
     assert_eq!(after["breakdown"], frozen["breakdown"]);
     assert_eq!(after["changedSinceFinalized"], true);
     let unchanged = assessment(&app, &assessor, "finance_bureau", y).await;

@@ -13,7 +13,7 @@ const VALUE_HEADERS: [&str; 14] = [
     "指标名称",
     "周期",
     "数值",
-    "是否完成",
+    "完成情况",
     "计量单位",
     "修订版本",
     "状态",
@@ -24,8 +24,19 @@ const VALUE_HEADERS: [&str; 14] = [
     "佐证材料",
 ];
 
-const SELF_EVALUATION_HEADERS: [&str; 9] =
-    ["领域", "任务编号", "指标代码", "指标名称", "目标", "年度值", "达标情况", "是否下降", "责任单位"];
+const SELF_EVALUATION_HEADERS: [&str; 11] = [
+    "领域",
+    "任务编号",
+    "指标代码",
+    "指标名称",
+    "目标",
+    "年度值",
+    "达标情况",
+    "是否下降",
+    "责任单位",
+    "报送频次",
+    "考核规则",
+];
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -232,92 +243,19 @@ async fn the_self_evaluation_table_of_a_seeded_year() {
 
     assert_eq!(sheet, "年度自评表 2022");
     assert_eq!(texts(&rows[..1]), vec![headers_of(SELF_EVALUATION_HEADERS)]);
-    assert_eq!(rows.len() - 1, 36, "one row per indicator of the plan");
+    assert_eq!(rows.len() - 1, 62, "one row per indicator of the plan");
     let table = texts(&rows[1..]);
     let row = |code: &str| table.iter().find(|r| r[2] == code).unwrap_or_else(|| panic!("no row for {code}")).clone();
-    let expected: [[&str; 9]; 8] = [
-        [
-            "生态经济",
-            "18",
-            "straw_utilization_rate",
-            "秸秆综合利用率",
-            "≥ 90%",
-            "89.9",
-            "未达标",
-            "是",
-            "县农业农村局、县畜牧兽医服务中心",
-        ],
-        [
-            "生态生活",
-            "20",
-            "drinking_water_source_quality_rate",
-            "集中式饮用水水源地水质优良比例",
-            "= 100%",
-            "Q1 100; Q2 100; Q3 98.5; Q4 100",
-            "未达标",
-            "是",
-            "市生态环境局沁水分局、各乡（镇）人民政府",
-        ],
-        [
-            "生态经济",
-            "15",
-            "energy_consumption_per_gdp",
-            "单位地区生产总值能耗",
-            "完成上级下达目标（2022年：0.51）；持续下降",
-            "0.5",
-            "达标",
-            "否",
-            "县发改局、县工信局、县能源局",
-        ],
-        [
-            "生态经济",
-            "16",
-            "water_consumption_per_gdp",
-            "单位地区生产总值用水量",
-            "完成上级下达目标（2022年：未设定）；持续下降",
-            "",
-            "无数据",
-            "否",
-            "县水务局",
-        ],
-        ["生态安全", "8", "forest_grass_coverage_rate", "林草覆盖率", "≥ 25%", "", "无数据", "否", "县林业局"],
-        [
-            "生态安全",
-            "9",
-            "illegal_wildlife_harvest_incidents",
-            "违法采集及猎捕、破坏等情况",
-            "无发生",
-            "0",
-            "达标",
-            "否",
-            "县林业局",
-        ],
-        [
-            "生态安全",
-            "12",
-            "environmental_emergency_plan",
-            "突发环境事件应急预案",
-            "已完成",
-            "是",
-            "达标",
-            "否",
-            "县应急管理局、市生态环境局沁水分局",
-        ],
-        [
-            "生态生活",
-            "23",
-            "rural_sanitary_toilet_coverage_rate",
-            "农村卫生厕所普及率",
-            "逐年提高；完成上级下达目标（2022年：未设定）",
-            "",
-            "无数据",
-            "否",
-            "县农业农村局、县卫体局",
-        ],
-    ];
-    for e in expected {
-        assert_eq!(row(e[2]), e, "{}", e[2]);
-    }
+    // The whole table, reviewed once and kept as a snapshot: targets and answers in the words
+    // each commitment calls for, where each frequency comes from, the veto column empty (the
+    // default scheme has none).
+    insta::assert_yaml_snapshot!("self_evaluation_2022", table);
+    assert_eq!(row("environmental_emergency_plan")[5], "已完成");
+    assert_eq!(row("invasive_species_not_evident")[4], "符合");
+    assert_eq!(row("drinking_water_source_quality_rate")[4], "达 100%", "no cell starts with a formula character");
+    assert_eq!(row("drinking_water_source_quality_rate")[9], "每季度（配置）");
+    assert_eq!(row("water_source_monitoring_disclosure")[9], "每季度（文件）");
+    assert!(table.iter().all(|r| r[10].is_empty()), "no veto in the default scheme");
     // Numbers stay numeric cells; the rows follow the plan's order.
     let straw = rows.iter().find(|r| text(&r[2]) == "straw_utilization_rate").unwrap();
     assert_eq!(straw[5], Data::Float(89.9));
@@ -333,8 +271,8 @@ async fn the_self_evaluation_table_of_a_seeded_year() {
         assert_eq!(app.compliance(&admin, code, "2022").await["status"], status, "{code}");
     }
 
-    // The CSV says the same, except that a text starting like a formula ("= 100%") gets a
-    // leading apostrophe there, so that Excel shows it instead of computing it.
+    // The CSV says the same, cell for cell: targets are written as the document writes them
+    // ("达 100%"), so none starts like a formula and needs the CSV writer's guard.
     let bytes = download(
         &app,
         "/export/self-evaluation.csv?year=2022",
@@ -345,12 +283,8 @@ async fn the_self_evaluation_table_of_a_seeded_year() {
     .await;
     let csv = csv_rows(&bytes);
     assert_eq!(csv[0], headers_of(SELF_EVALUATION_HEADERS));
-    let defused: Vec<Vec<String>> = table
-        .iter()
-        .map(|r| r.iter().map(|c| if c.starts_with('=') { format!("'{c}") } else { c.clone() }).collect())
-        .collect();
-    assert_eq!(csv[1..], defused[..]);
-    assert!(csv.iter().any(|r| r[4] == "'= 100%"));
+    assert_eq!(csv[1..], table[..]);
+    assert!(csv.iter().flatten().all(|c| !c.starts_with(['=', '+', '@', '\''])), "no formula-like cell");
 }
 
 #[tokio::test]
@@ -369,8 +303,11 @@ async fn a_department_exports_only_its_own_indicators() {
         codes,
         [
             "river_lake_chief_system",
+            "river_lake_encroachment_incidents",
+            "river_lake_management_scope_delineated",
             "natural_shoreline_retention_rate",
             "river_reservoir_shoreline_protection_rate",
+            "shoreline_encroachment_incidents",
             "water_consumption_per_gdp",
         ]
     );
@@ -497,13 +434,13 @@ async fn the_cli_writes_files_that_spreadsheets_open() {
     let out = run_cli(&app.database_url, &["export", "self-evaluation", "--year", "2022", "-o", path]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows = csv_rows(&std::fs::read(&csv.0).unwrap());
-    assert_eq!(rows.len(), 37);
+    assert_eq!(rows.len(), 63);
     assert_eq!(rows[0], headers_of(SELF_EVALUATION_HEADERS));
     let out =
         run_cli(&app.database_url, &["export", "self-evaluation", "--year", "2022", "--format", "xlsx", "-o", path]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, rows) = xlsx_sheet(std::fs::read(&csv.0).unwrap());
-    assert_eq!(rows.len(), 37);
+    assert_eq!(rows.len(), 63);
 
     for args in [
         vec!["export", "values", "--period", "2021-Q5", "-o", path],
@@ -518,4 +455,27 @@ async fn the_cli_writes_files_that_spreadsheets_open() {
         assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
         assert!(lines[0].starts_with("error: "), "{args:?}: {stderr}");
     }
+}
+
+/// Text a department typed that starts like a spreadsheet formula is written to the CSV with
+/// a leading apostrophe, so Excel and WPS show it instead of computing it.
+#[tokio::test]
+async fn text_that_starts_like_a_formula_is_defused_in_the_csv() {
+    let app = spawn_app().await;
+    let farm = app.department("agriculture_rural_bureau").await;
+    report(
+        &app,
+        &farm,
+        json!({ "indicatorCode": "straw_utilization_rate", "period": "2022", "value": "91",
+                "note": "=HYPERLINK(\"http://example.org\",\"点击\")", "evidence": ["+cmd", "@SUM(1)"] }),
+    )
+    .await;
+    let admin = app.admin().await;
+    let bytes =
+        download(&app, "/export/values.csv?period=2022", &admin, "text/csv; charset=utf-8", "ecoplan-values-2022.csv")
+            .await;
+    let rows = csv_rows(&bytes);
+    assert_eq!(rows[1][12], "'=HYPERLINK(\"http://example.org\",\"点击\")");
+    assert_eq!(rows[1][13], "'+cmd; @SUM(1)");
+    assert_eq!(rows[1][4], "91", "numbers are left alone");
 }

@@ -11,6 +11,7 @@ mod auth;
 mod authorization;
 mod cache;
 mod cli;
+mod completion;
 mod compliance;
 mod concurrency;
 mod configuration;

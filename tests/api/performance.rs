@@ -4,7 +4,8 @@
 
 use chrono::Utc;
 use ecoplan::domain::{
-    AssignmentRole, Comparator, Direction, ExactDecimal, Frequency, IndicatorCode, IndicatorKind, Period, ValueStatus,
+    AssignmentRole, Commitment, Comparator, Direction, ExactDecimal, Frequency, IndicatorCode, IndicatorKind, Period,
+    Source, ValueStatus,
 };
 use entity::{indicator, indicator_condition, indicator_value, task, task_assignment};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
@@ -44,6 +45,7 @@ async fn grow_plan(app: &TestApp, n: i32) {
             number: Set(100 + k),
             title: Set(format!("test task {k}")),
             text: Set(format!("test task {k}")),
+            indicator_note: Set(None),
         }
         .insert(db)
         .await
@@ -72,6 +74,11 @@ async fn grow_plan(app: &TestApp, n: i32) {
                 direction: Set(Direction::HigherIsBetter),
                 frequency: Set(Frequency::Annual),
                 position: Set(j + 1),
+                plan_order: Set((100 + k) * 1000 + j + 1),
+                commitment: Set(Commitment::Target),
+                frequency_source: Set(Source::Configured),
+                frequency_basis: Set(None),
+                reporting_note: Set(None),
             }
             .insert(db)
             .await
@@ -83,6 +90,7 @@ async fn grow_plan(app: &TestApp, n: i32) {
                     position: Set(position),
                     comparator: Set(comparator),
                     target: Set((comparator == Comparator::AtLeast).then(|| ExactDecimal::parse("50").unwrap())),
+                    statement: Set(None),
                 }
                 .insert(db)
                 .await

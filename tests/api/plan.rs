@@ -172,8 +172,9 @@ async fn qualitative_targets_have_the_right_comparators() {
     assert_eq!(energy["task"]["number"], 15);
     let water_source = list.iter().find(|i| i["name"] == "集中式饮用水水源地水质优良比例").unwrap();
     assert_eq!(water_source["frequency"], "QUARTERLY");
+    // Five prohibitions of the seed and the one of tasks (3) and (14), twice.
     let counts = list.iter().filter(|i| i["kind"] == "COUNT").count();
-    assert_eq!(counts, 5);
+    assert_eq!(counts, 7);
     let annual = list.iter().filter(|i| i["frequency"] == "ANNUAL").count();
     assert_eq!(annual, list.len() - 2);
 }
@@ -235,17 +236,21 @@ async fn filters_narrow_and_bad_filter_values_are_refused() {
         data["u"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["number"].as_i64().unwrap()).collect();
     assert_eq!(housing, vec![21, 22, 24, 25]);
     assert_eq!(data["i"]["totalCount"], 3);
-    assert_eq!(data["k"]["totalCount"], 5);
+    assert_eq!(data["k"]["totalCount"], 7);
     let water: Vec<&str> =
         data["ui"]["edges"].as_array().unwrap().iter().map(|e| e["node"]["code"].as_str().unwrap()).collect();
     assert_eq!(
         water,
         vec![
             "river_lake_chief_system",
+            "river_lake_encroachment_incidents",
+            "river_lake_management_scope_delineated",
             "natural_shoreline_retention_rate",
             "river_reservoir_shoreline_protection_rate",
+            "shoreline_encroachment_incidents",
             "water_consumption_per_gdp"
-        ]
+        ],
+        "the plan's order: task, then position in the task"
     );
 
     for bad in [

@@ -80,6 +80,15 @@ pub struct SetSuperiorTargetInput {
     pub source: Option<String>,
 }
 
+/// A reporting frequency set by an administrator where the document states none.
+#[derive(Debug, Clone, InputObject)]
+pub struct SetIndicatorFrequencyInput {
+    pub indicator_code: String,
+    pub frequency: crate::graphql::enums::Frequency,
+    /// Why (kept as the frequency's basis and in the audit trail), e.g. the city's reporting rules.
+    pub reason: String,
+}
+
 /// A group and one of its (would-be) members.
 #[derive(Debug, Clone, InputObject)]
 pub struct GroupMemberInput {

@@ -4,14 +4,20 @@ use crate::auth::policy;
 use crate::domain::UnitCode;
 use crate::error::AppError;
 use crate::graphql::context;
-use crate::graphql::input::{CreateUnitInput, GroupMemberInput, SetSuperiorTargetInput};
-use crate::graphql::object::{SuperiorTarget, Unit};
+use crate::graphql::input::{CreateUnitInput, GroupMemberInput, SetIndicatorFrequencyInput, SetSuperiorTargetInput};
+use crate::graphql::object::{Indicator, SuperiorTarget, Unit};
 use crate::service::{indicators, targets, units};
 
 /// The stored superior target.
 #[derive(SimpleObject)]
 pub struct SuperiorTargetPayload {
     pub superior_target: SuperiorTarget,
+}
+
+/// The indicator after the change.
+#[derive(SimpleObject)]
+pub struct IndicatorPayload {
+    pub indicator: Indicator,
 }
 
 /// The group and the member after the change.
@@ -46,6 +52,23 @@ impl ConfigurationMutation {
         let stored =
             targets::set(db, actor, &found.indicator, input.year, input.target.0, input.source.as_deref()).await?;
         Ok(SuperiorTargetPayload { superior_target: SuperiorTarget(stored) })
+    }
+
+    /// Sets how often an indicator is reported (an administrator), where the document states
+    /// no frequency: configuration, audited, with the reason kept as `frequencyBasis`. Refused
+    /// with CONFLICT once values were reported for periods of another frequency (they would
+    /// stop counting), and with BAD_USER_INPUT where the document states the frequency.
+    async fn set_indicator_frequency(
+        &self,
+        ctx: &Context<'_>,
+        input: SetIndicatorFrequencyInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let actor = context::actor(ctx)?;
+        policy::authorize_configure(actor.identity)?;
+        let db = context::db(ctx)?;
+        let code = crate::domain::IndicatorCode::parse(&input.indicator_code).map_err(AppError::from)?;
+        let stored = indicators::set_frequency(db, actor, &code, input.frequency.into(), &input.reason).await?;
+        Ok(IndicatorPayload { indicator: Indicator(stored) })
     }
 
     /// Makes a unit a member of a group (an administrator); the member inherits the group's tasks.

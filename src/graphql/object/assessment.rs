@@ -1,10 +1,10 @@
 use async_graphql::{Object, SimpleObject};
 
 use crate::domain::scoring::Line;
-use crate::graphql::enums::{Component, Grade};
+use crate::graphql::enums::{Component, Grade, Source};
 use crate::graphql::object::{Compliance, Indicator, Unit};
 use crate::graphql::scalars::{DateTime, Decimal};
-use crate::service::assessment::{AccountabilityEntry, SchemeVersion, UnitAssessment};
+use crate::service::assessment::{scheme_basis, veto_basis, AccountabilityEntry, SchemeVersion, UnitAssessment};
 
 /// A unit's assessment (考核) for a year. While the year is open it is computed from the
 /// data at each request; once finalized it is frozen, and `changedSinceFinalized` says
@@ -47,9 +47,16 @@ impl Assessment {
         self.inner.published.outcome.as_ref().map(|o| o.grade.label())
     }
 
-    /// Whether the one-vote veto (一票否决) applies.
+    /// Whether the one-vote veto (一票否决) applies. The document has no veto clause: it
+    /// applies only when the year's scheme turns it on (see `vetoBasis`).
     async fn vetoed(&self) -> bool {
         self.inner.published.outcome.as_ref().is_some_and(|o| o.vetoed)
+    }
+
+    /// Where the veto rule comes from, when the year's scheme has one: the configured scheme,
+    /// not the document. Null when the scheme has no veto.
+    async fn veto_basis(&self) -> Option<String> {
+        veto_basis(&self.scheme)
     }
 
     /// Rank among the year's assessed units by score: equal scores share a rank and the
@@ -199,6 +206,17 @@ impl ScoringScheme {
     /// Why this version was set.
     async fn note(&self) -> Option<&str> {
         self.0.row.as_ref().and_then(|r| r.note.as_deref())
+    }
+
+    /// Always CONFIGURED: the document sets no weights, thresholds, deadlines or veto, so
+    /// every rule of a scheme is configuration (version 0 is ecoplan's default).
+    async fn source(&self) -> Source {
+        Source::Configured
+    }
+
+    /// Where the scheme's rules come from, in words (Chinese), for screens and reports.
+    async fn basis(&self) -> String {
+        scheme_basis(&self.0)
     }
 
     /// Who set it (null for the default).

@@ -20,4 +20,9 @@ impl IndicatorCondition {
     async fn target(&self) -> Option<Decimal> {
         self.0.target.map(Decimal)
     }
+
+    /// The document's words for this condition, verbatim from the task's text.
+    async fn statement(&self) -> Option<&str> {
+        self.0.statement.as_deref()
+    }
 }

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::graphql::access;
 use crate::graphql::connection::{self, Conn};
 use crate::graphql::context;
-use crate::graphql::enums::{Direction, Frequency, IndicatorKind};
+use crate::graphql::enums::{Commitment, Direction, Frequency, IndicatorKind, Source};
 use crate::graphql::loader::{self, CurrentValues, TaskById};
 use crate::graphql::object::{Compliance, IndicatorCondition, IndicatorValue, SuperiorTarget, Task};
 use crate::graphql::scalars::Period;
@@ -48,9 +48,39 @@ impl Indicator {
         self.0.indicator.direction.into()
     }
 
-    /// How often values are reported: ANNUAL unless the document says otherwise.
+    /// How often values are reported. The document states it for one indicator only;
+    /// elsewhere it is configuration (see `frequencySource` and `frequencyBasis`), which an
+    /// administrator may change with `setIndicatorFrequency` before values are reported.
     async fn frequency(&self) -> Frequency {
         self.0.indicator.frequency.into()
+    }
+
+    /// Whether the document states the reporting frequency (DOCUMENT) or it is configuration
+    /// (CONFIGURED).
+    async fn frequency_source(&self) -> Source {
+        self.0.indicator.frequency_source.into()
+    }
+
+    /// Why the frequency is what it is: the document's words, or the reason for the configuration.
+    async fn frequency_basis(&self) -> Option<&str> {
+        self.0.indicator.frequency_basis.as_deref()
+    }
+
+    /// The rule under which the document's words became this indicator; it also decides how a
+    /// yes/no answer reads (已完成, 已落实, 符合).
+    async fn commitment(&self) -> Commitment {
+        self.0.indicator.commitment.into()
+    }
+
+    /// How to report where the document does not say, e.g. which index a trend is measured
+    /// by; null when the document's words suffice.
+    async fn reporting_note(&self) -> Option<&str> {
+        self.0.indicator.reporting_note.as_deref()
+    }
+
+    /// Codes this indicator had before they were corrected; lookups by them still work.
+    async fn former_codes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        Ok(context::catalog(ctx)?.former_codes(self.0.indicator.id).to_vec())
     }
 
     /// The task that states the indicator.

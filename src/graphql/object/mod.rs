@@ -26,7 +26,7 @@ pub use compliance::Compliance;
 pub use condition::IndicatorCondition;
 pub use domain::Domain;
 pub use indicator::Indicator;
-pub use plan::Plan;
+pub use plan::{CommitmentRule, Plan, PlanText};
 pub use progress::TaskProgress;
 pub use section::Section;
 pub use summary::ComplianceSummary;

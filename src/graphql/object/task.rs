@@ -30,6 +30,12 @@ impl Task {
         &self.0.text
     }
 
+    /// Why the task has no indicator: its words are efforts with no result that can be
+    /// judged, left to progress reports (see `Plan.commitmentRules`); null when it has one.
+    async fn indicator_note(&self) -> Option<&str> {
+        self.0.indicator_note.as_deref()
+    }
+
     /// The section (and through it the domain) of the task.
     async fn section(&self, ctx: &Context<'_>) -> async_graphql::Result<Section> {
         let catalog = context::catalog(ctx)?;

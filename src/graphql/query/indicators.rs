@@ -26,12 +26,20 @@ impl IndicatorQuery {
     ) -> async_graphql::Result<Conn<Indicator>> {
         let identity = context::identity(ctx)?;
         let db = context::db(ctx)?;
-        let request = connection::page_request(ctx, "indicator", first, after.as_deref())?;
+        let request = connection::page_request(ctx, "indicator_in_plan", first, after.as_deref())?;
         let filter =
             indicators::filter_condition(&db.conn, context::catalog(ctx)?, &filter.unwrap_or_default().into()).await?;
         let page = indicators::list_indicators(&db.conn, &policy::task_scope(identity), filter, request).await?;
         loader::prime::indicators(ctx, &page.items).await?;
-        Ok(connection::connection("indicator", &request, page, |i| i64::from(i.indicator.id), Indicator))
+        // Cursors name the plan's order (`indicator_in_plan`); the earlier id-based ones are
+        // refused as foreign rather than read as positions.
+        Ok(connection::connection(
+            "indicator_in_plan",
+            &request,
+            page,
+            |i| i64::from(i.indicator.plan_order),
+            Indicator,
+        ))
     }
 
     /// One indicator by code: NOT_FOUND if there is none, FORBIDDEN if its task is not the
