@@ -176,7 +176,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let db = Db::connect(&settings).await?;
             db.migrate().await?;
-            eprintln!("migrations applied");
+            eprintln!("migrations applied to {}", crate::db::redact(&settings.database.url));
+            if let Some(kid) = keys::ensure_development_key(&settings, &db).await? {
+                eprintln!("development signing key {kid} ready (set ECOPLAN_JWT_SECRET in production)");
+            }
             Ok(())
         }
         Command::Backup { file } => {
@@ -215,9 +218,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let ttl: Duration = humantime::parse_duration(&ttl)
                 .map_err(|_| AppError::validation(format!("--ttl {ttl:?} is not a duration such as 30d or 12h")))?;
             let unit = unit.as_deref().map(UnitCode::parse).transpose()?;
-            let db = Db::connect(&settings).await?;
-            db.migrate().await?;
-            let service = keys::token_service(&settings, &db).await?;
+            // A token is only worth something from the database a server uses: nothing is
+            // created here, neither the database nor its key.
+            let db = Db::connect_existing(&settings).await?;
+            crate::db::migrate::require_current(&db).await?;
+            let service = keys::token_service(&settings, &db, keys::MissingKey::Refuse).await?;
             let cli_identity = Identity::command_line();
             let request_id = uuid::Uuid::new_v4().to_string();
             let issued = tokens::issue(
@@ -234,10 +239,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export(command) => export(&settings, command).await,
         Command::Keys(command) => {
-            let db = Db::connect(&settings).await?;
-            db.migrate().await?;
+            let db = Db::connect_existing(&settings).await?;
+            crate::db::migrate::require_current(&db).await?;
             // Fails early when the master secret is missing or too short.
-            keys::hmac_keys(&settings, &db).await?;
+            keys::hmac_keys(&settings, &db, keys::MissingKey::Refuse).await?;
             let cli_identity = Identity::command_line();
             let request_id = uuid::Uuid::new_v4().to_string();
             let actor = Actor { identity: &cli_identity, request_id: &request_id };
@@ -265,8 +270,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Revoke { jti, reason }) => {
-            let db = Db::connect(&settings).await?;
-            db.migrate().await?;
+            let db = Db::connect_existing(&settings).await?;
+            crate::db::migrate::require_current(&db).await?;
             let cli_identity = Identity::command_line();
             let request_id = uuid::Uuid::new_v4().to_string();
             let newly = tokens::revoke(
@@ -319,4 +324,33 @@ async fn export(settings: &Settings, command: ExportCommand) -> anyhow::Result<(
     std::fs::write(&file.output, bytes).with_context(|| format!("cannot write {}", file.output.display()))?;
     eprintln!("{}: {} rows written to {}", table.title, table.rows.len(), file.output.display());
     Ok(())
+}
+
+/// An error on one line: the outermost message, then each cause that says something new (a
+/// context that already quotes its cause does not print it twice).
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || parts.iter().any(|p| p.contains(text)) {
+            continue;
+        }
+        parts.push(text.replace('\n', " "));
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_prints_each_message_once_on_one_line() {
+        let root = anyhow::anyhow!("error returned from database: password authentication failed");
+        let e = root.context("cannot connect: error returned from database: password authentication failed");
+        assert_eq!(one_line(&e), "cannot connect: error returned from database: password authentication failed");
+        let e = anyhow::anyhow!("disk full").context("cannot store the key");
+        assert_eq!(one_line(&e), "cannot store the key: disk full");
+    }
 }

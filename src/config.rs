@@ -43,6 +43,8 @@ pub struct ServerSettings {
     /// Origins allowed to call the API from a browser (none by default), each
     /// `scheme://host[:port]`.
     pub cors_origins: Vec<String>,
+    /// Request headers a browser may send cross-origin (lower case, checked at load).
+    pub cors_allowed_headers: Vec<String>,
     /// Whether /metrics answers without an ADMIN or INTEGRATION token.
     pub metrics_public: bool,
     /// Query responses each instance keeps, served again while no write happened (0: off).
@@ -124,6 +126,8 @@ pub struct TokenSettings {
 pub struct LimitSettings {
     /// Deepest selection nesting.
     pub max_depth: usize,
+    /// Deepest selection nesting of an operation that asks introspection only.
+    pub max_introspection_depth: usize,
     /// Largest query complexity (list fields count `first` times).
     pub max_complexity: usize,
     /// Most aliases in one document.
@@ -171,6 +175,8 @@ pub struct GraphqlSettings {
     pub persisted_operations_file: Option<String>,
     /// Roles that may run persisted operations only.
     pub persisted_only_roles: Vec<Role>,
+    /// Roles that may introspect when introspection is on (empty: every role).
+    pub introspection_roles: Vec<Role>,
 }
 
 /// Subscriptions and WebSocket connections.
@@ -232,6 +238,7 @@ pub struct RawSettings {
     pub graphiql: Option<bool>,
     pub max_body_bytes: usize,
     pub max_depth: usize,
+    pub max_introspection_depth: usize,
     pub max_complexity: usize,
     pub max_aliases: usize,
     pub max_directives: usize,
@@ -245,8 +252,10 @@ pub struct RawSettings {
     pub rate_limit_burst: u32,
     pub rate_limit_anonymous_per_minute: u32,
     pub cors_origins: String,
+    pub cors_allowed_headers: String,
     pub persisted_operations_file: Option<String>,
     pub persisted_only_roles: String,
+    pub introspection_roles: String,
     pub metrics_public: bool,
     pub response_cache_entries: usize,
     pub subscription_poll_ms: u64,
@@ -289,6 +298,7 @@ impl Default for RawSettings {
             graphiql: None,
             max_body_bytes: 1024 * 1024,
             max_depth: 12,
+            max_introspection_depth: 20,
             max_complexity: 20_000,
             max_aliases: 30,
             max_directives: 20,
@@ -302,8 +312,10 @@ impl Default for RawSettings {
             rate_limit_burst: 100,
             rate_limit_anonymous_per_minute: 60,
             cors_origins: String::new(),
+            cors_allowed_headers: DEFAULT_CORS_ALLOWED_HEADERS.into(),
             persisted_operations_file: None,
             persisted_only_roles: String::new(),
+            introspection_roles: String::new(),
             metrics_public: false,
             response_cache_entries: 1024,
             subscription_poll_ms: 250,
@@ -326,6 +338,25 @@ fn items(list: &str) -> impl Iterator<Item = &str> {
 }
 
 /// `https://host[:port]` origins, checked.
+/// The request headers browsers may send by default: the bearer token, content negotiation,
+/// the request id, and what Apollo Client and graphql-ws clients add.
+pub const DEFAULT_CORS_ALLOWED_HEADERS: &str = "authorization, content-type, accept, accept-language, x-request-id, \
+     apollographql-client-name, apollographql-client-version, apollo-require-preflight, traceparent";
+
+/// A comma-separated list of header names, lower-cased and checked.
+pub fn parse_header_names(list: &str) -> anyhow::Result<Vec<String>> {
+    items(list)
+        .map(|h| {
+            let lower = h.to_ascii_lowercase();
+            if !lower.is_empty() && lower.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                Ok(lower)
+            } else {
+                bail!("ECOPLAN_CORS_ALLOWED_HEADERS: {h:?} is not a header name")
+            }
+        })
+        .collect()
+}
+
 pub fn parse_origins(list: &str) -> anyhow::Result<Vec<String>> {
     items(list)
         .map(|o| {
@@ -377,6 +408,7 @@ impl RawSettings {
                 max_body_bytes: self.max_body_bytes,
                 body_timeout_ms: self.body_timeout_ms,
                 cors_origins: parse_origins(&self.cors_origins)?,
+                cors_allowed_headers: parse_header_names(&self.cors_allowed_headers)?,
                 metrics_public: self.metrics_public,
                 response_cache_entries: self.response_cache_entries,
             },
@@ -408,6 +440,7 @@ impl RawSettings {
             },
             limits: LimitSettings {
                 max_depth: self.max_depth,
+                max_introspection_depth: self.max_introspection_depth,
                 max_complexity: self.max_complexity,
                 max_aliases: self.max_aliases,
                 max_directives: self.max_directives,
@@ -430,6 +463,7 @@ impl RawSettings {
                 graphiql: self.graphiql,
                 persisted_operations_file: self.persisted_operations_file,
                 persisted_only_roles: parse_roles(&self.persisted_only_roles, "ECOPLAN_PERSISTED_ONLY_ROLES")?,
+                introspection_roles: parse_roles(&self.introspection_roles, "ECOPLAN_INTROSPECTION_ROLES")?,
             },
             subscriptions: SubscriptionSettings {
                 poll_ms: self.subscription_poll_ms,
@@ -450,10 +484,55 @@ impl Default for Settings {
     }
 }
 
+/// Refuses settings nobody reads — a key of the file or an `ECOPLAN_*` variable that names
+/// no setting (`grapiql = false` would otherwise leave GraphiQL on) — naming the nearest
+/// valid name.
+fn check_names(file: &str) -> anyhow::Result<()> {
+    let known: Vec<String> = match serde_json::to_value(RawSettings::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => bail!("the settings' names cannot be listed"),
+    };
+    let nearest = |name: &str| -> Option<&str> {
+        known
+            .iter()
+            .map(|k| (strsim::damerau_levenshtein(name, k), k.as_str()))
+            .filter(|(d, k)| *d <= 3.max(k.len() / 3))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, k)| k)
+    };
+    let mut unknown = Vec::new();
+    let keys = Figment::from(Toml::file(file))
+        .extract::<std::collections::BTreeMap<String, figment::value::Value>>()
+        .with_context(|| format!("{file} is not valid TOML"))?;
+    for key in keys.keys().filter(|k| !known.contains(k)) {
+        unknown.push(match nearest(key) {
+            Some(k) => format!("`{key}` in {file} (did you mean `{k}`?)"),
+            None => format!("`{key}` in {file}"),
+        });
+    }
+    for (var, _) in std::env::vars_os() {
+        let Some(var) = var.to_str() else { continue };
+        let Some(name) = var.strip_prefix("ECOPLAN_") else { continue };
+        let name = name.to_ascii_lowercase();
+        if name == "config" || known.contains(&name) {
+            continue;
+        }
+        unknown.push(match nearest(&name) {
+            Some(k) => format!("{var} (did you mean ECOPLAN_{}?)", k.to_ascii_uppercase()),
+            None => var.to_string(),
+        });
+    }
+    if !unknown.is_empty() {
+        bail!("unknown setting{}: {}", if unknown.len() == 1 { "" } else { "s" }, unknown.join(", "));
+    }
+    Ok(())
+}
+
 impl Settings {
     /// Reads defaults, the optional file and the environment.
     pub fn load() -> anyhow::Result<Settings> {
         let file = std::env::var("ECOPLAN_CONFIG").unwrap_or_else(|_| "ecoplan.toml".into());
+        check_names(&file)?;
         let mut figment = Figment::from(Serialized::defaults(RawSettings::default()))
             .merge(Toml::file(&file))
             .merge(Env::prefixed("ECOPLAN_").ignore(&["config"]));
@@ -490,6 +569,13 @@ impl Settings {
 
     pub fn introspection_enabled(&self) -> bool {
         self.graphql.introspection.unwrap_or(!self.is_production())
+    }
+
+    /// Whether a caller of `role` may introspect: introspection is on and, when roles are
+    /// named, the role is one of them.
+    pub fn may_introspect(&self, role: Role) -> bool {
+        self.introspection_enabled()
+            && (self.graphql.introspection_roles.is_empty() || self.graphql.introspection_roles.contains(&role))
     }
 
     pub fn graphiql_enabled(&self) -> bool {

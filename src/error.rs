@@ -5,12 +5,46 @@
 
 use std::time::Duration;
 
+/// Why a caller was not authenticated, as a stable class for the access log (the
+/// message says more; neither ever contains the token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum AuthFailure {
+    /// No bearer token.
+    Missing,
+    /// Not a token: the header or the token's structure or claims are malformed.
+    Malformed,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongIssuer,
+    WrongAudience,
+    /// Signed by a key this deployment does not know.
+    UnknownKey,
+    /// Signed by a key that was retired.
+    RetiredKey,
+    Revoked,
+    /// A header or algorithm the server does not accept.
+    NotAccepted,
+    /// Its unit does not exist or cannot hold a token.
+    UnknownUnit,
+    /// A valid token whose role may not use this route (metrics).
+    Role,
+}
+
+impl AuthFailure {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// Every failure a request can end in.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// No token, or a token that failed verification.
-    #[error("{0}")]
-    Unauthenticated(String),
+    /// No token, or a token that failed verification: the class (for logs and metrics)
+    /// and the message shown to the client.
+    #[error("{1}")]
+    Unauthenticated(AuthFailure, String),
     /// The identity is known but the policy refuses the action.
     #[error("{0}")]
     Forbidden(String),
@@ -50,7 +84,7 @@ impl AppError {
     /// The stable `extensions.code` clients rely on.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Unauthenticated(..) => "UNAUTHENTICATED",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Validation(_) => "BAD_USER_INPUT",

@@ -6,9 +6,7 @@ async fn main() -> std::process::ExitCode {
     match ecoplan::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            // One line: the outermost message and its causes.
-            let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-            eprintln!("error: {}", chain.join(": "));
+            eprintln!("error: {}", ecoplan::cli::one_line(&e));
             std::process::ExitCode::FAILURE
         }
     }

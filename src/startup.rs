@@ -54,6 +54,7 @@ impl Application {
         // Configuration errors first, before touching the database.
         settings.validate()?;
         let cors_origins = settings.server.cors_origins.clone();
+        let cors_headers = settings.server.cors_allowed_headers.clone();
         let persisted = Arc::new(PersistedOperations::load(&settings)?);
         http::metrics::init();
         let db = Db::connect(&settings).await?;
@@ -65,7 +66,7 @@ impl Application {
         let skew = crate::clock::sync(&db, Duration::from_millis(settings.database.max_clock_skew_ms)).await?;
         tracing::info!(skew_ms = skew.num_milliseconds(), "clock offset from the database measured");
         let catalog = PlanCatalog::load(&db).await?;
-        let tokens = Arc::new(keys::token_service(&settings, &db).await?);
+        let tokens = Arc::new(keys::token_service(&settings, &db, keys::MissingKey::Create).await?);
         let listener = TcpListener::bind(&settings.server.bind)
             .with_context(|| format!("cannot bind {}", settings.server.bind))?;
         let port = listener.local_addr()?.port();
@@ -143,7 +144,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(http::cors(&cors_origins))
+                .wrap(http::cors(&cors_origins, &cors_headers))
                 .wrap(from_fn(http::request_id::middleware))
                 .configure(http::routes)
         })

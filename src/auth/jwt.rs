@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Role;
-use crate::error::AppError;
+use crate::error::{AppError, AuthFailure};
 
 /// The claims of an ecoplan token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,16 +131,16 @@ impl ExternalIdp {
         let role = c
             .get(&self.role_claim)
             .and_then(|v| self.role_of(v))
-            .ok_or_else(|| refused("no ecoplan role in the token"))?;
+            .ok_or_else(|| refused(AuthFailure::Malformed, "no ecoplan role in the token"))?;
         let unit = text(&self.unit_claim);
         let claims = Claims {
-            sub: text("sub").ok_or_else(|| refused("malformed claims"))?,
+            sub: text("sub").ok_or_else(|| refused(AuthFailure::Malformed, "malformed claims"))?,
             role,
             unit: if role == Role::Department { unit } else { None },
-            jti: text("jti").ok_or_else(|| refused("missing claim jti"))?,
+            jti: text("jti").ok_or_else(|| refused(AuthFailure::Malformed, "missing claim jti"))?,
             iat: number("iat"),
             nbf: number("nbf"),
-            exp: number("exp").ok_or_else(|| refused("missing claim exp"))?,
+            exp: number("exp").ok_or_else(|| refused(AuthFailure::Malformed, "missing claim exp"))?,
             iss: text("iss").unwrap_or_default(),
             aud: self.audience.clone(),
             kid: String::new(),
@@ -161,20 +161,20 @@ pub struct TokenService {
 }
 
 /// Why a token was refused; shown to the client as an UNAUTHENTICATED message.
-fn refused(reason: &str) -> AppError {
-    AppError::Unauthenticated(format!("invalid token: {reason}"))
+fn refused(class: AuthFailure, reason: &str) -> AppError {
+    AppError::Unauthenticated(class, format!("invalid token: {reason}"))
 }
 
 fn decode_error(e: jsonwebtoken::errors::Error) -> AppError {
     use jsonwebtoken::errors::ErrorKind;
     match e.kind() {
-        ErrorKind::ExpiredSignature => refused("expired"),
-        ErrorKind::ImmatureSignature => refused("not yet valid"),
-        ErrorKind::InvalidSignature => refused("bad signature"),
-        ErrorKind::InvalidIssuer => refused("wrong issuer"),
-        ErrorKind::InvalidAudience => refused("wrong audience"),
-        ErrorKind::MissingRequiredClaim(c) => refused(&format!("missing claim {c}")),
-        _ => refused("malformed claims"),
+        ErrorKind::ExpiredSignature => refused(AuthFailure::Expired, "expired"),
+        ErrorKind::ImmatureSignature => refused(AuthFailure::NotYetValid, "not yet valid"),
+        ErrorKind::InvalidSignature => refused(AuthFailure::BadSignature, "bad signature"),
+        ErrorKind::InvalidIssuer => refused(AuthFailure::WrongIssuer, "wrong issuer"),
+        ErrorKind::InvalidAudience => refused(AuthFailure::WrongAudience, "wrong audience"),
+        ErrorKind::MissingRequiredClaim(c) => refused(AuthFailure::Malformed, &format!("missing claim {c}")),
+        _ => refused(AuthFailure::Malformed, "malformed claims"),
     }
 }
 
@@ -275,37 +275,40 @@ impl TokenService {
     /// Verifies signature and claims; says nothing about revocation or the unit's existence,
     /// which need the database.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| refused("malformed token"))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| refused(AuthFailure::Malformed, "malformed token"))?;
         if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some() {
-            return Err(refused("key references in the header are not accepted"));
+            return Err(refused(AuthFailure::NotAccepted, "key references in the header are not accepted"));
         }
         if header.crit.is_some() {
-            return Err(refused("critical header extensions are not supported"));
+            return Err(refused(AuthFailure::NotAccepted, "critical header extensions are not supported"));
         }
-        let kid = header.kid.ok_or_else(|| refused("no key id"))?;
+        let kid = header.kid.ok_or_else(|| refused(AuthFailure::Malformed, "no key id"))?;
         let mut claims = if let Some((key, alg)) = self.external.as_ref().and_then(|x| x.keys.get(&kid)) {
             if header.alg != *alg {
-                return Err(refused("algorithm not allowed"));
+                return Err(refused(AuthFailure::NotAccepted, "algorithm not allowed"));
             }
-            let idp = self.external.as_ref().ok_or_else(|| refused("unknown key id"))?;
+            let idp = self.external.as_ref().ok_or_else(|| refused(AuthFailure::UnknownKey, "unknown key id"))?;
             idp.verify(token, key, *alg, self.validation.leeway)?
         } else {
             if !self.validation.algorithms.contains(&header.alg) {
-                return Err(refused("algorithm not allowed"));
+                return Err(refused(AuthFailure::NotAccepted, "algorithm not allowed"));
             }
             let verifying =
                 self.verifying.read().map_err(|_| AppError::Unexpected(anyhow::anyhow!("key lock poisoned")))?;
-            let key = verifying.get(&kid).ok_or_else(|| refused("unknown key id"))?;
+            let key = verifying.get(&kid).ok_or_else(|| refused(AuthFailure::UnknownKey, "unknown key id"))?;
             jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(decode_error)?.claims
         };
         claims.kid = kid;
         if claims.sub.trim().is_empty() || claims.jti.trim().is_empty() {
-            return Err(refused("empty sub or jti"));
+            return Err(refused(AuthFailure::Malformed, "empty sub or jti"));
         }
         match (claims.role, &claims.unit) {
-            (Role::Department, None) => return Err(refused("a department token must name its unit")),
+            (Role::Department, None) => {
+                return Err(refused(AuthFailure::Malformed, "a department token must name its unit"))
+            }
             (Role::Department, Some(_)) => {}
-            (_, Some(_)) => return Err(refused("only department tokens name a unit")),
+            (_, Some(_)) => return Err(refused(AuthFailure::Malformed, "only department tokens name a unit")),
             (_, None) => {}
         }
         Ok(claims)
@@ -341,7 +344,7 @@ mod tests {
         let a = service(b"0123456789abcdef0123456789abcdef");
         let b = service(b"fedcba9876543210fedcba9876543210");
         let (token, _) = a.issue("admin", Role::Admin, None, Duration::from_secs(60)).unwrap();
-        assert!(matches!(b.verify(&token), Err(AppError::Unauthenticated(_))));
+        assert!(matches!(b.verify(&token), Err(AppError::Unauthenticated(..))));
     }
 
     #[test]

@@ -41,8 +41,16 @@ pub(crate) fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
+/// Whether a missing development key is created (by the server and `migrate`) or refused
+/// (by `token issue`, whose token would otherwise be signed by a key no server knows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissingKey {
+    Create,
+    Refuse,
+}
+
 /// The master secret and the kid of tokens signed with it directly.
-async fn master(settings: &Settings, db: &Db) -> anyhow::Result<HmacKey> {
+async fn master(settings: &Settings, db: &Db, missing: MissingKey) -> anyhow::Result<HmacKey> {
     match settings.configured_jwt_secret()? {
         Some(secret) => {
             let secret = crate::config::secret_bytes(&secret);
@@ -57,12 +65,12 @@ async fn master(settings: &Settings, db: &Db) -> anyhow::Result<HmacKey> {
         None if settings.is_production() => {
             bail!("ECOPLAN_JWT_SECRET (or ECOPLAN_JWT_SECRET_FILE) must be set in production")
         }
-        None => development_master(db).await,
+        None => development_master(db, missing).await,
     }
 }
 
 /// The development master key kept in the database, created on first use.
-async fn development_master(db: &Db) -> anyhow::Result<HmacKey> {
+async fn development_master(db: &Db, missing: MissingKey) -> anyhow::Result<HmacKey> {
     let find = || async {
         signing_key::Entity::find()
             .filter(signing_key::Column::Algorithm.eq(DEV_MASTER))
@@ -73,6 +81,11 @@ async fn development_master(db: &Db) -> anyhow::Result<HmacKey> {
     };
     let row = match find().await.context("cannot read signing keys")? {
         Some(row) => row,
+        None if missing == MissingKey::Refuse => bail!(
+            "the database {} has no signing key yet: run `ecoplan migrate` (or start `ecoplan serve`) on it first, or set \
+             ECOPLAN_JWT_SECRET as the server does",
+            crate::db::redact(&db.url)
+        ),
         None => {
             let mut secret = [0u8; 32];
             rand::rng().fill_bytes(&mut secret);
@@ -101,8 +114,8 @@ fn derive(master: &[u8], kid: &str, salt: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Every usable HMAC key, oldest first: the master, then the rotated keys not retired.
-pub async fn hmac_keys(settings: &Settings, db: &Db) -> anyhow::Result<Vec<HmacKey>> {
-    let master = master(settings, db).await?;
+pub async fn hmac_keys(settings: &Settings, db: &Db, missing: MissingKey) -> anyhow::Result<Vec<HmacKey>> {
+    let master = master(settings, db, missing).await?;
     let rotated = signing_key::Entity::find()
         .filter(signing_key::Column::Algorithm.eq(DERIVED))
         .filter(signing_key::Column::RetiredAt.is_null())
@@ -142,10 +155,20 @@ fn external_idp(settings: &Settings) -> anyhow::Result<Option<ExternalIdp>> {
     .map(Some)
 }
 
+/// Creates the development signing key if this deployment uses one (no configured secret,
+/// not production) and returns its kid; `None` when tokens are signed with a configured
+/// secret.
+pub async fn ensure_development_key(settings: &Settings, db: &Db) -> anyhow::Result<Option<String>> {
+    if settings.is_production() || settings.configured_jwt_secret()?.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(development_master(db, MissingKey::Create).await?.kid))
+}
+
 /// Builds the token service from configuration and the database.
-pub async fn token_service(settings: &Settings, db: &Db) -> anyhow::Result<TokenService> {
+pub async fn token_service(settings: &Settings, db: &Db, missing: MissingKey) -> anyhow::Result<TokenService> {
     TokenService::new(
-        hmac_keys(settings, db).await?,
+        hmac_keys(settings, db, missing).await?,
         &settings.tokens.issuer,
         &settings.tokens.audience,
         Duration::from_secs(settings.tokens.leeway_seconds),
@@ -171,7 +194,7 @@ impl KeyRefresher {
             return Ok(false);
         }
         *last = Some(Instant::now());
-        tokens.replace_keys(&hmac_keys(settings, db).await?)?;
+        tokens.replace_keys(&hmac_keys(settings, db, MissingKey::Create).await?)?;
         Ok(true)
     }
 }

@@ -79,6 +79,24 @@ pub fn check_recorded(known: &[String], applied: &[String], has_tables: bool) ->
     Ok(())
 }
 
+/// Refuses a database that is not at this version's schema, without changing it: for
+/// commands that must not create or upgrade one (`token issue`).
+pub async fn require_current(db: &Db) -> anyhow::Result<()> {
+    let known = known();
+    let applied = applied(db).await.context("cannot read the applied migrations")?;
+    let has_tables = table_exists(db, "unit").await?;
+    check_recorded(&known, &applied, has_tables)?;
+    if applied.len() < known.len() {
+        bail!(
+            "the database {} has {} of {} migrations applied: run `ecoplan migrate` (or start `ecoplan serve`) on it first",
+            crate::db::redact(&db.url),
+            applied.len(),
+            known.len()
+        );
+    }
+    Ok(())
+}
+
 /// Checks the recorded migrations, then applies the pending ones (under the advisory lock
 /// on PostgreSQL).
 pub async fn up(db: &Db) -> anyhow::Result<()> {

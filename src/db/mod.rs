@@ -74,6 +74,22 @@ impl Db {
         Ok(db)
     }
 
+    /// Opens a database that must already exist: an SQLite file that is missing is an error
+    /// naming the path it looked at (SQLite would otherwise create an empty one).
+    pub async fn connect_existing(settings: &Settings) -> anyhow::Result<Db> {
+        if let Some(path) = sqlite_path(&settings.database.url) {
+            if !path.exists() {
+                let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+                anyhow::bail!(
+                    "there is no database at {} (DATABASE_URL={}, in {cwd}): run this where the server runs, or set DATABASE_URL to its database",
+                    path.display(),
+                    redact(&settings.database.url)
+                );
+            }
+        }
+        Db::open(settings, 1).await
+    }
+
     /// A one-connection handle of its own (commands that attach databases or hold a
     /// session, such as `restore`).
     pub async fn connect_single(settings: &Settings) -> anyhow::Result<Db> {

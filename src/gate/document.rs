@@ -36,9 +36,18 @@ pub struct DocumentLimits {
     /// Fields of an operation with every fragment expanded (the complexity limit: every
     /// field costs at least 1).
     pub max_fields: usize,
-    /// Whether `__schema` / `__type` may be asked.
-    pub introspection: bool,
+    /// The field depth allowed to an operation that selects introspection only (`__schema`,
+    /// `__type`, `__typename` at its root): the standard introspection query of graphql-js
+    /// selects fields 15 deep, beyond the depth bound of data queries.
+    pub max_introspection_depth: usize,
 }
+
+/// The introspection fields that list types' members: nested in one another they multiply
+/// the answer (`types { fields { type { fields … } } }`), so an operation may nest them at
+/// most [`MAX_INTROSPECTION_LISTS`] deep (the bound graphql-js's MaxIntrospectionDepthRule
+/// applies; the standard introspection query nests them once).
+const INTROSPECTION_LISTS: [&str; 4] = ["fields", "inputFields", "interfaces", "possibleTypes"];
+pub const MAX_INTROSPECTION_LISTS: usize = 3;
 
 impl Default for DocumentLimits {
     /// The limits of the default settings.
@@ -57,7 +66,7 @@ impl DocumentLimits {
             max_aliases: settings.limits.max_aliases,
             max_root_fields: settings.limits.max_root_fields,
             max_fields: settings.limits.max_complexity,
-            introspection: settings.introspection_enabled(),
+            max_introspection_depth: settings.limits.max_introspection_depth,
         }
     }
 }
@@ -176,6 +185,10 @@ struct Expansion {
     depth: usize,
     /// How many fields deep the selections go (the depth limit's measure: a leaf is 1).
     field_depth: usize,
+    /// Top-level fields that are not meta-fields (`__schema`, `__type`, `__typename`).
+    top_data_fields: usize,
+    /// How many [`INTROSPECTION_LISTS`] fields nest in one another, at most.
+    member_lists: usize,
 }
 
 impl Expansion {
@@ -186,6 +199,8 @@ impl Expansion {
         self.introspection |= other.introspection;
         self.depth = self.depth.max(other.depth.saturating_add(1));
         self.field_depth = self.field_depth.max(other.field_depth);
+        self.top_data_fields = self.top_data_fields.saturating_add(other.top_data_fields);
+        self.member_lists = self.member_lists.max(other.member_lists);
     }
 }
 
@@ -205,6 +220,11 @@ fn expand(set: &SelectionSet, fragments: &HashMap<&str, Expansion>) -> Expansion
                     out.depth = out.depth.max(inner.depth.saturating_add(1));
                 }
                 out.field_depth = out.field_depth.max(inner.field_depth.saturating_add(1));
+                if !name.starts_with("__") {
+                    out.top_data_fields = out.top_data_fields.saturating_add(1);
+                }
+                let lists = usize::from(INTROSPECTION_LISTS.contains(&name));
+                out.member_lists = out.member_lists.max(inner.member_lists.saturating_add(lists));
             }
             Selection::InlineFragment(i) => out.merge(expand(&i.node.selection_set.node, fragments)),
             Selection::FragmentSpread(s) => {
@@ -333,6 +353,11 @@ pub struct Checked {
     pub kind: Option<OperationType>,
     /// The root field names of that operation, fragments expanded.
     pub root_fields: Vec<String>,
+    /// The selected operation's name, when it has one.
+    pub name: Option<String>,
+    /// Whether the document asks for `__schema` or `__type` anywhere (who may is the
+    /// gate's to say, from the caller's role).
+    pub introspection: bool,
 }
 
 /// Scans, parses once and checks a document; the parsed document is handed to
@@ -371,10 +396,24 @@ pub fn check(text: &str, operation_name: Option<&str>, limits: &DocumentLimits) 
             ))
             .into());
         }
-        if e.field_depth > limits.max_depth {
+        // Introspection alone has its own depth bound; anything else asked with it, the
+        // bound of data queries.
+        let max_depth = if e.introspection && e.top_data_fields == 0 {
+            limits.max_depth.max(limits.max_introspection_depth)
+        } else {
+            limits.max_depth
+        };
+        if e.field_depth > max_depth {
             return Err(AppError::LimitExceeded(format!(
-                "an operation selects fields {} deep; at most {} are allowed",
-                e.field_depth, limits.max_depth
+                "an operation selects fields {} deep; at most {max_depth} are allowed",
+                e.field_depth
+            ))
+            .into());
+        }
+        if e.introspection && e.member_lists > MAX_INTROSPECTION_LISTS {
+            return Err(AppError::LimitExceeded(format!(
+                "an introspection nests `fields`, `inputFields`, `interfaces` or `possibleTypes` {} deep; at most {MAX_INTROSPECTION_LISTS} are allowed",
+                e.member_lists
             ))
             .into());
         }
@@ -400,19 +439,18 @@ pub fn check(text: &str, operation_name: Option<&str>, limits: &DocumentLimits) 
         ))
         .into());
     }
-    if introspection && !limits.introspection {
-        return Err(AppError::forbidden("introspection is disabled in this environment").into());
-    }
     let selected = match operation_name {
-        Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op),
+        Some(name) => document.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
         None => {
             let mut ops = document.operations.iter();
             match (ops.next(), ops.next()) {
-                (Some((_, op)), None) => Some(op),
+                (Some(only), None) => Some(only),
                 _ => None,
             }
         }
     };
+    let name = selected.and_then(|(n, _)| n.map(|n| n.to_string()));
+    let selected = selected.map(|(_, op)| op);
     let (kind, root_fields) = match selected {
         Some(op) => {
             let mut names = Vec::new();
@@ -422,7 +460,7 @@ pub fn check(text: &str, operation_name: Option<&str>, limits: &DocumentLimits) 
         }
         None => (None, Vec::new()),
     };
-    Ok(Checked { document, kind, root_fields })
+    Ok(Checked { document, kind, root_fields, introspection, name })
 }
 
 #[cfg(test)]

@@ -121,6 +121,8 @@ pub struct Admitted {
     pub root_fields: Vec<String>,
     /// The document that runs (a persisted operation's, when one was named).
     pub query: String,
+    /// The selected operation's name, from the request or the document (for logs).
+    pub name: Option<String>,
     pub operation_name: Option<String>,
     /// The variables, as sent (for cache keys).
     pub variables: serde_json::Map<String, Value>,
@@ -251,12 +253,11 @@ impl Gate {
             Ok(claims) => claims,
             Err(e) => {
                 self.rate_limits.check_address(peer)?;
-                tracing::debug!(reason = %e, "token refused");
-                return Err(e);
+                return Err(refused_logged(e, peer));
             }
         };
         self.rate_limits.check_token(&claims.jti)?;
-        self.resolve(claims).await
+        self.resolve(claims).await.map_err(|e| refused_logged(e, peer))
     }
 
     /// The same check for a token already admitted on a long-lived connection, not counted
@@ -302,6 +303,14 @@ impl Gate {
         check_json_nesting(&variables, self.limits.max_nesting).map_err(Refused::of_document)?;
         check_json_nesting(&extensions, self.limits.max_nesting).map_err(Refused::of_document)?;
         let checked = document::check(&query, operation_name.as_deref(), &self.limits)?;
+        if checked.introspection && !self.settings.may_introspect(caller.claims.role) {
+            let why = if self.settings.introspection_enabled() {
+                format!("introspection is not open to the {} role here", caller.claims.role.as_str())
+            } else {
+                "introspection is disabled in this environment".to_string()
+            };
+            return Err(Refused::of_document(AppError::forbidden(why)));
+        }
         let mut request = async_graphql::Request::new(query.clone())
             .variables(async_graphql::Variables::from_json(Value::Object(variables.clone())));
         if let Some(name) = &operation_name {
@@ -319,8 +328,25 @@ impl Gate {
         request.data.insert(caller.identity.clone());
         request.data.insert(caller.claims.clone());
         request.data.insert(RequestId(request_id.to_string()));
-        Ok(Admitted { request, kind: checked.kind, root_fields: checked.root_fields, query, operation_name, variables })
+        Ok(Admitted {
+            request,
+            kind: checked.kind,
+            root_fields: checked.root_fields,
+            name: checked.name,
+            query,
+            operation_name,
+            variables,
+        })
     }
+}
+
+/// Logs a refused authentication at WARN with its class (never the token), and returns it.
+fn refused_logged(e: AppError, peer: Option<IpAddr>) -> AppError {
+    if let AppError::Unauthenticated(class, _) = &e {
+        let peer = peer.map(|p| p.to_string()).unwrap_or_default();
+        tracing::warn!(reason = class.as_str(), peer, "authentication refused");
+    }
+    e
 }
 
 /// Refuses JSON (variables, extensions) nested deeper than `max`, without recursing.

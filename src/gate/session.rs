@@ -15,7 +15,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{watch, Mutex};
 
 use crate::auth::Identity;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AuthFailure};
 use crate::gate::{Caller, Gate};
 use crate::graphql::context::LiveIdentity;
 
@@ -31,7 +31,7 @@ pub struct Session {
     peer: Option<IpAddr>,
     /// A tokio mutex: concurrent askers wait for one re-check instead of each making one.
     last: Mutex<Checked>,
-    ended: watch::Sender<Option<String>>,
+    ended: watch::Sender<Option<(AuthFailure, String)>>,
 }
 
 impl Session {
@@ -47,12 +47,15 @@ impl Session {
     }
 
     /// Why the session ended, once it has: the transport waits on this to close the socket.
-    pub fn ended(&self) -> watch::Receiver<Option<String>> {
+    pub fn ended(&self) -> watch::Receiver<Option<(AuthFailure, String)>> {
         self.ended.subscribe()
     }
 
     fn end(&self, e: &AppError) {
-        let reason = e.to_string();
+        let reason = match e {
+            AppError::Unauthenticated(class, message) => (*class, message.clone()),
+            other => (AuthFailure::Revoked, other.to_string()),
+        };
         self.ended.send_if_modified(|r| {
             if r.is_none() {
                 *r = Some(reason);
@@ -63,7 +66,7 @@ impl Session {
         });
     }
 
-    fn is_ended(&self) -> Option<String> {
+    fn is_ended(&self) -> Option<(AuthFailure, String)> {
         self.ended.borrow().clone()
     }
 
@@ -71,15 +74,15 @@ impl Session {
     /// counted against the token's rate limit. A token that is no longer valid ends the
     /// session.
     pub async fn authenticate_operation(&self) -> AppResult<Caller> {
-        if let Some(reason) = self.is_ended() {
-            return Err(AppError::Unauthenticated(reason));
+        if let Some((class, reason)) = self.is_ended() {
+            return Err(AppError::Unauthenticated(class, reason));
         }
         match self.gate.authenticate(Ok(&self.token), self.peer).await {
             Ok(caller) => {
                 *self.last.lock().await = Checked { identity: caller.identity.clone(), at: Instant::now() };
                 Ok(caller)
             }
-            Err(e @ AppError::Unauthenticated(_)) => {
+            Err(e @ AppError::Unauthenticated(..)) => {
                 self.end(&e);
                 Err(e)
             }
@@ -89,8 +92,8 @@ impl Session {
 
     /// The identity, re-checked when the last check is older than `max_age`.
     pub async fn current(&self, max_age: Duration) -> AppResult<Identity> {
-        if let Some(reason) = self.is_ended() {
-            return Err(AppError::Unauthenticated(reason));
+        if let Some((class, reason)) = self.is_ended() {
+            return Err(AppError::Unauthenticated(class, reason));
         }
         let mut last = self.last.lock().await;
         if last.at.elapsed() < max_age {
@@ -101,7 +104,7 @@ impl Session {
                 *last = Checked { identity: caller.identity, at: Instant::now() };
                 Ok(last.identity.clone())
             }
-            Err(e @ AppError::Unauthenticated(_)) => {
+            Err(e @ AppError::Unauthenticated(..)) => {
                 self.end(&e);
                 Err(e)
             }

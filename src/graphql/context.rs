@@ -5,7 +5,7 @@ use async_graphql::Context;
 use crate::auth::Identity;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, AuthFailure};
 use crate::service::catalog::PlanCatalog;
 use crate::service::Actor;
 
@@ -30,7 +30,8 @@ fn missing(what: &str) -> async_graphql::Error {
 
 /// The verified caller; its absence means the request was not authenticated.
 pub fn identity<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Identity> {
-    ctx.data_opt::<Identity>().ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()).into())
+    ctx.data_opt::<Identity>()
+        .ok_or_else(|| AppError::Unauthenticated(AuthFailure::Missing, "a bearer token is required".into()).into())
 }
 
 pub fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Db> {

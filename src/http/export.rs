@@ -64,7 +64,9 @@ pub async fn download(
 
 async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResult<HttpResponse> {
     // Unauthenticated and over-limit callers learn nothing, not even which names exist.
-    let identity = state.gate.authenticate(authn::bearer_token(req), req.peer_addr().map(|a| a.ip())).await?.identity;
+    let caller = state.gate.authenticate(authn::bearer_token(req), req.peer_addr().map(|a| a.ip())).await?;
+    crate::http::access::note_caller(req, &caller);
+    let identity = caller.identity;
     let (what, format) = parse_file_name(file)?;
     let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map_err(|_| AppError::validation("malformed query string"))?
@@ -96,7 +98,7 @@ async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResu
 pub async fn method_not_allowed() -> HttpResponse {
     let mut resp =
         refusal::refuse_with_status(AppError::validation("exports are read with GET"), StatusCode::METHOD_NOT_ALLOWED);
-    resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET"));
+    resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
     resp
 }
 

@@ -14,13 +14,12 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use futures_util::StreamExt;
 
 use crate::error::AppError;
 use crate::gate::{self, Caller, RawOperation, Refused};
-use crate::http::{authn, metrics, refusal, request_id, AppState};
+use crate::http::{access, authn, metrics, refusal, request_id, AppState};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -178,13 +177,17 @@ async fn execute(
 ) -> HttpResponse {
     let started = std::time::Instant::now();
     let label = operation.operation_name.clone();
+    access::note_caller(req, &caller);
+    access::note_operation(req, label.as_deref(), None);
     let admitted = match state.gate.admit(&caller, operation, &request_id::of(req)) {
         Ok(a) => a,
         Err(refused) => {
             metrics::record_graphql(label.as_deref(), refused.error.code(), started.elapsed());
+            access::note_outcome(req, refused.error.code());
             return refuse_operation(refused, rt);
         }
     };
+    access::note_operation(req, admitted.name.as_deref(), admitted.kind);
     if admitted.kind == Some(OperationType::Subscription) && method == Method::Post {
         return refuse_operation(
             Refused::of_document(AppError::validation(
@@ -206,11 +209,14 @@ async fn execute(
     let cache_key = state.cache.key(&admitted, &caller.claims.jti, rt == ResponseType::GraphqlResponse);
     if let Some(body) = cache_key.as_ref().and_then(|k| state.cache.get(k, &caller.incarnation, caller.data_version)) {
         metrics::record_graphql(label.as_deref(), "ok", started.elapsed());
+        access::note_outcome(req, "ok");
         metrics::record_cache(true);
         return HttpResponse::Ok().insert_header((header::CONTENT_TYPE, rt.mime())).body(body);
     }
     let response = gate::execute(&state.schema, admitted.request).await;
-    metrics::record_graphql(label.as_deref(), &gate::outcome(&response), started.elapsed());
+    let outcome = gate::outcome(&response);
+    metrics::record_graphql(label.as_deref(), &outcome, started.elapsed());
+    access::note_outcome(req, &outcome);
     if gate::is_request_error(&response) {
         // Nothing was executed: the body has no `data` entry (GraphQL-over-HTTP).
         let status = if rt == ResponseType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -291,8 +297,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let wants_html =
         req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if !params.contains_key("query") && wants_html && state.settings.graphiql_enabled() {
-        let page = GraphiQLSource::build().endpoint("/graphql").title("ecoplan").finish();
-        return HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(page);
+        return super::graphiql::page();
     }
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();

@@ -12,7 +12,7 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::auth::policy;
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, AuthFailure};
 use crate::http::{authn, refusal, AppState};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -27,6 +27,42 @@ pub fn init() {
             .map_err(|e| tracing::warn!(error = %e, "metrics recorder not installed"))
             .ok()
     });
+    describe();
+}
+
+/// The HELP line of every metric (Prometheus shows them; the TYPE lines follow the kind).
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "ecoplan_graphql_requests_total",
+        "GraphQL operations by operation name and outcome (ok or the first error code)"
+    );
+    describe_histogram!(
+        "ecoplan_graphql_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a GraphQL operation, by operation name and outcome"
+    );
+    describe_counter!("ecoplan_http_requests_total", "HTTP requests by method, route and status");
+    describe_histogram!(
+        "ecoplan_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by method, route and status"
+    );
+    describe_counter!(
+        "ecoplan_response_cache_total",
+        "Cacheable queries by result (hit: answered from the cache, miss: computed)"
+    );
+    describe_gauge!("ecoplan_db_pool_connections", "Database pool connections by state (idle, in_use)");
+    describe_counter!("ecoplan_db_statements_total", "SQL statements sent to the database by this process");
+    describe_counter!(
+        "ecoplan_db_connections_discarded_total",
+        "Pooled connections discarded because they were returned inside a transaction"
+    );
+    describe_gauge!(
+        "ecoplan_clock_skew_seconds",
+        Unit::Seconds,
+        "This host's clock minus the database's, as last measured"
+    );
 }
 
 /// At most this many distinct operation names are labelled; others count as "other", so a
@@ -104,7 +140,8 @@ fn record_pool(db: &Db) {
     let idle = u32::try_from(idle).unwrap_or(u32::MAX);
     metrics::gauge!("ecoplan_db_pool_connections", "state" => "idle").set(f64::from(idle));
     metrics::gauge!("ecoplan_db_pool_connections", "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
-    metrics::gauge!("ecoplan_db_statements_total").set(db.statement_count() as f64);
+    // A count that only grows: a counter, set to the pool's running total.
+    metrics::counter!("ecoplan_db_statements_total").absolute(db.statement_count());
 }
 
 /// GET /metrics.
@@ -112,12 +149,17 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     if !state.settings.server.metrics_public {
         // The gate's token check, revocation included.
         match state.gate.authenticate(authn::bearer_token(&req), req.peer_addr().map(|a| a.ip())).await {
-            Ok(caller) if policy::may_read_metrics(caller.identity.role) => {}
+            Ok(caller) if policy::may_read_metrics(caller.identity.role) => {
+                crate::http::access::note_caller(&req, &caller)
+            }
             Err(e @ (AppError::RateLimited { .. } | AppError::Unavailable { .. } | AppError::Unexpected(_))) => {
                 return refusal::refuse(e);
             }
             _ => {
-                return refusal::refuse(AppError::Unauthenticated("metrics need an ADMIN or INTEGRATION token".into()))
+                return refusal::refuse(AppError::Unauthenticated(
+                    AuthFailure::Role,
+                    "metrics need an ADMIN or INTEGRATION token".into(),
+                ))
             }
         }
     }

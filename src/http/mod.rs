@@ -1,8 +1,10 @@
 //! The HTTP surface: routes, the GraphQL handlers, health checks, request ids.
 
+pub mod access;
 pub mod authn;
 pub mod cache;
 pub mod export;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
@@ -40,18 +42,15 @@ pub struct AppState {
 
 /// Cross-origin access for the configured origins only (none by default): a browser on
 /// another origin gets no CORS headers and so no answer.
-pub fn cors(origins: &[String]) -> actix_cors::Cors {
+pub fn cors(origins: &[String], allowed_headers: &[String]) -> actix_cors::Cors {
     let mut cors = actix_cors::Cors::default()
-        .allowed_methods(["GET", "POST"])
-        .allowed_headers([
-            actix_web::http::header::AUTHORIZATION,
-            actix_web::http::header::CONTENT_TYPE,
-            actix_web::http::header::ACCEPT,
-            actix_web::http::header::HeaderName::from_static("x-request-id"),
-        ])
+        .allowed_methods(["GET", "POST", "HEAD"])
+        .allowed_headers(allowed_headers.iter().map(String::as_str))
+        // What a browser script may read: the request id, when to retry, and a download's name.
         .expose_headers([
             actix_web::http::header::HeaderName::from_static("x-request-id"),
             actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::CONTENT_DISPOSITION,
         ])
         .max_age(3600);
     for origin in origins {
@@ -73,6 +72,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/export/{file}")
             .route(web::get().to(export::download))
+            .route(web::head().to(export::download))
             .default_service(web::to(export::method_not_allowed)),
+    );
+    cfg.service(
+        web::resource("/graphiql/{file}")
+            .route(web::get().to(graphiql::asset))
+            .route(web::head().to(graphiql::asset))
+            .default_service(web::to(graphiql::method_not_allowed)),
     );
 }

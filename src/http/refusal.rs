@@ -15,7 +15,7 @@ pub const JSON: &str = "application/json; charset=utf-8";
 /// The HTTP status of an error answered before (or instead of) execution.
 pub fn status_of(e: &AppError) -> StatusCode {
     match e {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Unauthenticated(..) => StatusCode::UNAUTHORIZED,
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::NotFound(_) => StatusCode::NOT_FOUND,
         AppError::Validation(_) | AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
@@ -50,7 +50,7 @@ impl Head {
     fn of(e: &AppError, status: Option<StatusCode>) -> Head {
         Head {
             status: status.unwrap_or_else(|| status_of(e)),
-            challenge: matches!(e, AppError::Unauthenticated(_)),
+            challenge: matches!(e, AppError::Unauthenticated(..)),
             retry_after: retry_after_of(e),
         }
     }

@@ -38,11 +38,10 @@ pub async fn middleware(
     let status = res.status();
     crate::http::metrics::record_http(&route, &method, status.as_u16(), started.elapsed());
     span.in_scope(|| {
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let access = res.request().extensions().get::<crate::http::access::Access>().cloned();
+        crate::http::access::log_request(access.as_ref(), method.as_str(), &route, status.as_u16(), started, &id);
         if status.is_server_error() {
-            tracing::warn!(status = status.as_u16(), ms, "request failed");
-        } else {
-            tracing::debug!(status = status.as_u16(), ms, "request done");
+            tracing::warn!(status = status.as_u16(), "request failed");
         }
     });
     if let Ok(v) = HeaderValue::from_str(&id) {

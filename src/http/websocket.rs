@@ -41,7 +41,7 @@ use crate::error::AppError;
 use crate::gate::session::Session;
 use crate::gate::{self, RawOperation, SocketSlot};
 use crate::graphql::context::LiveIdentity;
-use crate::http::{authn, metrics, refusal, request_id, AppState};
+use crate::http::{access, authn, metrics, refusal, request_id, AppState};
 
 const PROTOCOL: &str = "graphql-transport-ws";
 
@@ -155,7 +155,7 @@ pub async fn websocket(req: HttpRequest, body: web::Payload, state: web::Data<Ap
 /// per-token count.
 struct Live {
     session: Arc<Session>,
-    ended: watch::Receiver<Option<String>>,
+    ended: watch::Receiver<Option<(crate::error::AuthFailure, String)>>,
     _slot: SocketSlot,
 }
 
@@ -178,7 +178,7 @@ async fn session_ended(live: &mut Option<Live>) -> String {
         return std::future::pending().await;
     };
     loop {
-        if let Some(reason) = live.ended.borrow_and_update().clone() {
+        if let Some((_, reason)) = live.ended.borrow_and_update().clone() {
             return reason;
         }
         if live.ended.changed().await.is_err() {
@@ -392,22 +392,26 @@ async fn run_operation(
     let caller = match session.authenticate_operation().await {
         Ok(caller) => caller,
         // The session has ended: the connection closes the socket with 4403.
-        Err(AppError::Unauthenticated(_)) => return,
+        Err(AppError::Unauthenticated(..)) => return,
         Err(e) => {
             metrics::record_graphql(label.as_deref(), e.code(), started.elapsed());
             let _ = out.send(error(refused(e))).await;
             return;
         }
     };
+    let mut log = access::OperationLog::start(&request_id, &id, &caller);
+    log.operation(label.as_deref(), None);
     let admitted = match state.gate.admit(&caller, operation, &request_id) {
         Ok(a) => a,
         Err(r) => {
             metrics::record_graphql(label.as_deref(), r.error.code(), started.elapsed());
+            log.outcome(r.error.code());
             let _ = out.send(error(errors_of(&r.into_response()))).await;
             return;
         }
     };
     let kind = admitted.kind;
+    log.operation(admitted.name.as_deref(), kind);
     let mut request = admitted.request;
     let live: Arc<dyn LiveIdentity> = session;
     request.data.insert(live);
@@ -416,7 +420,9 @@ async fn run_operation(
         let mut first = true;
         while let Some(response) = stream.next().await {
             if first {
-                metrics::record_graphql(label.as_deref(), &gate::outcome(&response), started.elapsed());
+                let outcome = gate::outcome(&response);
+                metrics::record_graphql(label.as_deref(), &outcome, started.elapsed());
+                log.outcome(&outcome);
                 if gate::is_request_error(&response) {
                     let _ = out.send(error(errors_of(&response))).await;
                     return;
@@ -427,10 +433,13 @@ async fn run_operation(
             if out.send(Outbound::Next { id: id.clone(), generation, payload }).await.is_err() {
                 return;
             }
+            log.results += 1;
         }
     } else {
         let response = gate::execute(&state.schema, request).await;
-        metrics::record_graphql(label.as_deref(), &gate::outcome(&response), started.elapsed());
+        let outcome = gate::outcome(&response);
+        metrics::record_graphql(label.as_deref(), &outcome, started.elapsed());
+        log.outcome(&outcome);
         if gate::is_request_error(&response) {
             let _ = out.send(error(errors_of(&response))).await;
             return;
@@ -439,6 +448,7 @@ async fn run_operation(
         if out.send(Outbound::Next { id: id.clone(), generation, payload }).await.is_err() {
             return;
         }
+        log.results += 1;
     }
     let _ = out.send(Outbound::Complete { id, generation }).await;
 }

@@ -5,7 +5,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::auth::{Claims, Identity, Role, UnitRef};
 use crate::db::incarnation::CURRENT_INCARNATION;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AuthFailure};
 
 fn revoked_count(jti: &str) -> SelectStatement {
     Query::select().expr(Expr::cust("COUNT(*)")).from("revoked_token").and_where(Expr::col("jti").eq(jti)).to_owned()
@@ -41,8 +41,9 @@ pub struct Resolved {
 /// Revocation is read from the database on every request, so a token revoked through any
 /// instance (or the CLI) is refused by every instance at once.
 pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Resolved> {
-    let revoked_unit = || AppError::Unauthenticated("invalid token: revoked".into());
-    let retired_key = || AppError::Unauthenticated("invalid token: its signing key was retired".into());
+    let revoked_unit = || AppError::Unauthenticated(AuthFailure::Revoked, "invalid token: revoked".into());
+    let retired_key =
+        || AppError::Unauthenticated(AuthFailure::RetiredKey, "invalid token: its signing key was retired".into());
     let mut identity = Identity {
         subject: claims.sub.clone(),
         role: claims.role,
@@ -72,7 +73,10 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
                 .to_owned();
             let rows = db.query_all(&stmt).await?;
             let Some(first) = rows.first() else {
-                return Err(AppError::Unauthenticated("invalid token: the unit does not exist".into()));
+                return Err(AppError::Unauthenticated(
+                    AuthFailure::UnknownUnit,
+                    "invalid token: the unit does not exist".into(),
+                ));
             };
             if first.try_get::<i64>("", "revoked")? > 0 {
                 return Err(revoked_unit());
@@ -82,6 +86,7 @@ pub async fn resolve(db: &impl ConnectionTrait, claims: &Claims) -> AppResult<Re
             }
             if first.try_get::<bool>("", "is_group")? {
                 return Err(AppError::Unauthenticated(
+                    AuthFailure::UnknownUnit,
                     "invalid token: a group cannot hold a token; its member units do".into(),
                 ));
             }

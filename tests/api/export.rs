@@ -479,3 +479,32 @@ async fn text_that_starts_like_a_formula_is_defused_in_the_csv() {
     assert_eq!(rows[1][13], "'+cmd; @SUM(1)");
     assert_eq!(rows[1][4], "91", "numbers are left alone");
 }
+
+/// HEAD answers like GET without the body (download managers and browsers ask it first).
+#[tokio::test]
+async fn head_answers_an_export_like_get_without_the_body() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let resp = app
+        .client
+        .head(format!("{}/export/self-evaluation.xlsx?year=2022", app.address))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], XLSX);
+    assert_eq!(resp.headers()["content-disposition"], "attachment; filename=\"ecoplan-self-evaluation-2022.xlsx\"");
+    assert!(resp.bytes().await.unwrap().is_empty());
+    let resp = app.client.head(format!("{}/export/self-evaluation.xlsx?year=2022", app.address)).send().await.unwrap();
+    assert_eq!(resp.status(), 401, "HEAD authenticates like GET");
+    let resp = app
+        .client
+        .delete(format!("{}/export/self-evaluation.xlsx?year=2022", app.address))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "GET, HEAD");
+}

@@ -167,11 +167,11 @@ pub async fn template_file() -> std::path::PathBuf {
     std::path::PathBuf::from(template().await)
 }
 
-/// Whether this run is CI (`ECOPLAN_CI=1`, set by `.ci/run`): tests that need something
+/// Whether this run is CI (`STRICT_TESTS=1`, set by `.ci/run`): tests that need something
 /// of the machine (root to mount a small file system, PostgreSQL's server binaries) must
 /// then run and fail loudly when they cannot, instead of skipping.
 pub fn in_ci() -> bool {
-    std::env::var("ECOPLAN_CI").is_ok_and(|v| v == "1")
+    std::env::var("STRICT_TESTS").is_ok_and(|v| v == "1")
 }
 
 /// A small tmpfs mounted for a test (root only), unmounted when dropped.

@@ -92,19 +92,29 @@ async fn a_manifest_whose_hashes_do_not_match_is_refused_at_start() {
 #[tokio::test]
 async fn cors_answers_the_allowed_origins_only() {
     let app = spawn_app_with(|s| s.server.cors_origins = vec!["https://dashboard.qinshui.gov.cn".into()]).await;
-    let preflight = |origin: &'static str| {
+    let preflight_with = |origin: &'static str, headers: &'static str| {
         let app = &app;
         async move {
             app.client
                 .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
                 .header("origin", origin)
                 .header("access-control-request-method", "POST")
-                .header("access-control-request-headers", "authorization, content-type")
+                .header("access-control-request-headers", headers)
                 .send()
                 .await
                 .unwrap()
         }
     };
+    let preflight = |origin: &'static str| preflight_with(origin, "authorization, content-type");
+    // What Apollo Client (`name`/`version` options) and request tracing add pass by default.
+    let apollo = preflight_with(
+        "https://dashboard.qinshui.gov.cn",
+        "authorization, content-type, apollographql-client-name, apollographql-client-version, x-request-id, accept-language",
+    )
+    .await;
+    assert_eq!(apollo.status(), 200, "Apollo's headers are allowed by default");
+    let unknown = preflight_with("https://dashboard.qinshui.gov.cn", "authorization, x-custom-thing").await;
+    assert_ne!(unknown.status(), 200, "a header outside the list is not");
     let ok = preflight("https://dashboard.qinshui.gov.cn").await;
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.headers()["access-control-allow-origin"], "https://dashboard.qinshui.gov.cn");
@@ -122,7 +132,27 @@ async fn cors_answers_the_allowed_origins_only() {
         .await
         .unwrap();
     assert_eq!(resp.headers()["access-control-allow-origin"], "https://dashboard.qinshui.gov.cn");
-    assert!(resp.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+    let exposed = resp.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+    for h in ["x-request-id", "content-disposition", "retry-after"] {
+        assert!(exposed.contains(h), "{h} is readable by scripts: {exposed}");
+    }
+    // The list is configuration.
+    let custom = spawn_app_with(|s| {
+        s.server.cors_origins = vec!["https://dashboard.qinshui.gov.cn".into()];
+        s.server.cors_allowed_headers = vec!["authorization".into(), "content-type".into(), "x-custom-thing".into()];
+    })
+    .await;
+    let resp = custom
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", custom.address))
+        .header("origin", "https://dashboard.qinshui.gov.cn")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization, x-custom-thing")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(ecoplan::config::parse_header_names("authorization, not a header").is_err());
     // No origin is allowed by default.
     let plain = spawn_app().await;
     let resp = plain
@@ -177,6 +207,16 @@ async fn metrics_count_operations_and_need_a_token() {
     assert!(text.contains("ecoplan_graphql_request_duration_seconds_bucket"));
     assert!(text.contains("ecoplan_db_pool_connections{state=\"idle\"}"));
     assert!(text.contains("ecoplan_http_requests_total{route=\"/graphql\""));
+    // Every metric says what it is (HELP) and of which type; a growing count is a counter.
+    for name in ["ecoplan_graphql_requests_total", "ecoplan_http_requests_total", "ecoplan_db_statements_total"] {
+        assert!(text.contains(&format!("# HELP {name} ")), "no HELP for {name}");
+        assert!(text.contains(&format!("# TYPE {name} counter")), "{name} is a counter");
+    }
+    assert!(text.contains("# TYPE ecoplan_db_pool_connections gauge"));
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert!(!(parts[2].ends_with("_total") && parts[3] != "counter"), "{line}");
+    }
     let public = spawn_app_with(|s| s.server.metrics_public = true).await;
     let resp = public.client.get(format!("{}/metrics", public.address)).send().await.unwrap();
     assert_eq!(resp.status(), 200);

@@ -146,3 +146,55 @@ async fn a_batch_is_refused_without_running_anything() {
     assert_eq!(resp.status(), 400);
     assert_eq!(app.write_footprint().await, before);
 }
+
+/// graphql-js's standard introspection query, which GraphiQL's Docs, Apollo Sandbox, Altair
+/// and Python gql send, is 15 fields deep: introspection alone has its own depth bound, so it
+/// is answered under the default limits while data queries keep theirs.
+#[tokio::test]
+async fn the_standard_introspection_query_is_answered_under_the_default_limits() {
+    let app = spawn_app().await;
+    let token = app.department("water_resources_bureau").await;
+    let query = include_str!("fixtures/introspection-graphql-js-16.graphql");
+    let data = app.data(query, json!({}), &token).await;
+    let types = data["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Task"), "the schema's types are listed");
+    assert_eq!(data["__schema"]["queryType"]["name"], "QueryRoot");
+
+    // The data-query bound is unchanged: 13 fields deep without introspection is refused…
+    let deep = "{ task(number: 1) { section { domain { sections { tasks { section { domain { sections { tasks { section { domain { sections { number } } } } } } } } } } } } }";
+    let body = app.graphql(deep, json!({}), &token).await;
+    assert_eq!(error_code(&body), "LIMIT_EXCEEDED", "{body}");
+    // …and so is the same depth asked beside introspection.
+    let beside = format!("{{ __schema {{ queryType {{ name }} }} {} }}", &deep[2..deep.len() - 2]);
+    let body = app.graphql(&beside, json!({}), &token).await;
+    assert_eq!(error_code(&body), "LIMIT_EXCEEDED", "{body}");
+    // Introspection that multiplies its answer (members of members of members…) is refused.
+    let cycle =
+        "{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }";
+    let body = app.graphql(cycle, json!({}), &token).await;
+    assert_eq!(error_code(&body), "LIMIT_EXCEEDED", "{body}");
+    assert!(body.to_string().contains("`fields`"), "{body}");
+}
+
+/// Introspection in production is a configuration, optionally for chosen roles only.
+#[tokio::test]
+async fn introspection_can_be_opened_to_chosen_roles_only() {
+    let app = spawn_app_with(|s| {
+        s.env = ecoplan::config::Environment::Production;
+        s.tokens.secret = Some("production-secret-0123456789abcdef0123456789".into());
+        s.graphql.introspection = Some(true);
+        s.graphql.introspection_roles = vec![ecoplan::domain::Role::Admin];
+    })
+    .await;
+    let query = include_str!("fixtures/introspection-graphql-js-16.graphql");
+    let admin = app.admin().await;
+    let data = app.data(query, json!({}), &admin).await;
+    assert_eq!(data["__schema"]["queryType"]["name"], "QueryRoot");
+    let integration = app.integration().await;
+    let body = app.graphql(query, json!({}), &integration).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    assert!(body.to_string().contains("INTEGRATION"), "the refusal names the role: {body}");
+    // Data queries of that role are untouched.
+    let data = app.data("{ tasks { totalCount } }", json!({}), &integration).await;
+    assert_eq!(data["tasks"]["totalCount"], 29);
+}

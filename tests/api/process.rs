@@ -35,15 +35,17 @@ fn ecoplan(database_url: &str) -> Command {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with(|_| {}).await
+    }
+
+    /// Starts the server after `configure` has adjusted its command (environment, output).
+    async fn start_with(configure: impl FnOnce(&mut Command)) -> Server {
         let (database_url, file) = fresh_database().await;
         let port = free_port();
-        let child = ecoplan(&database_url)
-            .arg("serve")
-            .env("ECOPLAN_BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut cmd = ecoplan(&database_url);
+        cmd.arg("serve").env("ECOPLAN_BIND", format!("127.0.0.1:{port}")).stdout(Stdio::null()).stderr(Stdio::null());
+        configure(&mut cmd);
+        let child = cmd.spawn().unwrap();
         let server = Server { child, port, database_url, _file: file };
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -235,4 +237,113 @@ async fn sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_0() {
         .unwrap()
         .unwrap();
     assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 1, "the acknowledged write is stored");
+}
+
+/// The access log at the default level: one JSON line per request and per WebSocket
+/// operation (who, what, how it ended, how long, the request id), a WARN line with the
+/// reason class for a refused token, and never a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_has_a_line_per_request_and_per_websocket_operation() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let log_path = std::env::temp_dir().join(format!("ecoplan-access-{}.log", uuid::Uuid::new_v4().simple()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = Server::start_with(|cmd| {
+        cmd.env("ECOPLAN_ENV", "production").env_remove("RUST_LOG").stderr(log);
+    })
+    .await;
+    let token = server.token(&["--role", "department", "--unit", "water_resources_bureau"]);
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(server.url())
+        .bearer_auth(&token)
+        .header("x-request-id", "access-log-1")
+        .json(&json!({ "query": "query Dashboard { tasks { totalCount } }", "operationName": "Dashboard" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // The same token with one character of its signature changed.
+    let at = token.rfind('.').unwrap() + 5;
+    let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+    let forged = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+    let resp = client
+        .post(server.url())
+        .bearer_auth(&forged)
+        .header("x-request-id", "access-log-2")
+        .json(&json!({ "query": "{ tasks { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let mut request = format!("ws://127.0.0.1:{}/graphql", server.port).into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |v: Value| Message::Text(v.to_string().into());
+    ws.send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })))
+        .await
+        .unwrap();
+    ws.send(send(
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "query OverSocket { me { role } }" } }),
+    ))
+    .await
+    .unwrap();
+    let mut completed = false;
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        if let Message::Text(text) = message {
+            if serde_json::from_str::<Value>(text.as_str()).unwrap()["type"] == "complete" {
+                completed = true;
+                break;
+            }
+        }
+    }
+    assert!(completed, "the operation over the socket completed");
+    let _ = ws.close(None).await;
+
+    // The lines are written as the requests end; wait for the socket's.
+    let read = || -> Vec<Value> {
+        std::fs::read_to_string(&log_path).unwrap().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    };
+    crate::helpers::eventually(Duration::from_secs(10), "the socket's access line", || {
+        read().iter().any(|l| l["transport"] == "websocket")
+    })
+    .await;
+    drop(server);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(!text.contains(&token) && !text.contains(&forged), "no token in the log");
+    let lines: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let access: Vec<&Value> = lines.iter().filter(|l| l["target"] == "ecoplan::access").collect();
+
+    let ok = access.iter().find(|l| l["request_id"] == "access-log-1").expect("a line for the query");
+    assert_eq!(ok["level"], "INFO");
+    assert_eq!(ok["method"], "POST");
+    assert_eq!(ok["route"], "/graphql");
+    assert_eq!(ok["status"], 200);
+    assert_eq!(ok["role"], "DEPARTMENT");
+    assert_eq!(ok["unit"], "water_resources_bureau");
+    assert_eq!(ok["operation"], "Dashboard");
+    assert_eq!(ok["operation_type"], "query");
+    assert_eq!(ok["outcome"], "ok");
+    assert!(ok["ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{ok}");
+
+    let refused = access.iter().find(|l| l["request_id"] == "access-log-2").expect("a line for the refusal");
+    assert_eq!(refused["status"], 401);
+    assert_eq!(refused["role"], "-");
+    let warn = lines
+        .iter()
+        .find(|l| l["level"] == "WARN" && l["message"] == "authentication refused")
+        .expect("a WARN line for the refused token");
+    assert_eq!(warn["reason"], "bad_signature", "{warn}");
+
+    let socket = access.iter().find(|l| l["transport"] == "websocket").expect("a line for the socket's operation");
+    assert_eq!(socket["operation"], "OverSocket");
+    assert_eq!(socket["operation_type"], "query");
+    assert_eq!(socket["outcome"], "ok");
+    assert_eq!(socket["role"], "DEPARTMENT");
+    assert_eq!(socket["results"], 1);
+    assert!(socket["request_id"].as_str().is_some_and(|r| !r.is_empty()));
 }

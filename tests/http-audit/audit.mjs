@@ -1,7 +1,7 @@
 // Runs the graphql-http GraphQL-over-HTTP audit suite against a freshly spawned ecoplan server.
 //
 // Environment:
-//   ECOPLAN_BIN          the server binary (default: target/debug/ecoplan under the repository root)
+//   SERVER_BIN          the server binary (default: target/debug/ecoplan under the repository root)
 //   AUDIT_START_TIMEOUT  seconds to wait for GET /livez to answer 200 (default: 60)
 //   AUDIT_VERBOSE=1      also list the audits that passed
 //
@@ -20,7 +20,7 @@ import { auditServer } from 'graphql-http';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
-const bin = resolve(repoRoot, process.env.ECOPLAN_BIN || 'target/debug/ecoplan');
+const bin = resolve(repoRoot, process.env.SERVER_BIN || 'target/debug/ecoplan');
 const startTimeoutMs = Number(process.env.AUDIT_START_TIMEOUT || 60) * 1000;
 const verbose = process.env.AUDIT_VERBOSE === '1';
 
@@ -94,7 +94,7 @@ async function waitForLive(base) {
 
 async function main() {
   if (!existsSync(bin)) {
-    throw fail(`no server binary at ${bin}: build it first (cargo build) or set ECOPLAN_BIN`);
+    throw fail(`no server binary at ${bin}: build it first (cargo build) or set SERVER_BIN`);
   }
 
   workDir = mkdtempSync(join(tmpdir(), 'ecoplan-http-audit-'));
