@@ -9,6 +9,7 @@ pub mod input;
 pub mod limits;
 pub mod loader;
 pub mod mutation;
+pub mod node;
 pub mod object;
 pub mod query;
 pub mod scalars;

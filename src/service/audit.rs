@@ -87,3 +87,16 @@ pub async fn list(
     }
     keyset_page(db, q, audit_event::Column::Id, page).await
 }
+
+/// One audit event by id, if the scope covers it.
+pub async fn find(db: &impl ConnectionTrait, scope: &AuditScope, id: i64) -> AppResult<Option<audit_event::Model>> {
+    let mut q = audit_event::Entity::find().filter(audit_event::Column::Id.eq(id));
+    if let AuditScope::Unit(unit) = scope {
+        q = q.filter(
+            Condition::any()
+                .add(audit_event::Column::ScopeUnitId.eq(*unit))
+                .add(audit_event::Column::ActorUnitId.eq(*unit)),
+        );
+    }
+    Ok(q.one(db).await?)
+}

@@ -219,3 +219,8 @@ pub async fn history(
     }
     Ok(q.order_by_asc(task_progress::Column::Period).order_by_asc(task_progress::Column::Version).all(db).await?)
 }
+
+/// One stored version of progress by id.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<task_progress::Model>> {
+    Ok(task_progress::Entity::find_by_id(id).one(db).await?)
+}

@@ -614,7 +614,8 @@ async fn finding_5_out_of_scope_ids_look_absent() {
     let farm = app.department("agriculture_rural_bureau").await;
     let water = app.department("water_resources_bureau").await;
     let id = app.report_ok(&farm, "straw_utilization_rate", "2022", "91").await["id"].as_str().unwrap().to_string();
-    let absent_id = (id.parse::<i64>().unwrap() + 1000).to_string();
+    let number = crate::helpers::row_number(&id).parse::<i64>().unwrap();
+    let absent_id = ecoplan::graphql::node::id("IndicatorValue", number + 1000).to_string();
     let ask = |id: &str| format!("{{ indicatorValue(id: \"{id}\") {{ value }} }}");
     let theirs = app.graphql(&ask(&id), json!({}), &water).await;
     let absent = app.graphql(&ask(&absent_id), json!({}), &water).await;

@@ -399,6 +399,12 @@ impl TestApp {
     }
 }
 
+/// The row number behind a stored row's global id (`IndicatorValue.id`), as text.
+pub fn row_number(id: &str) -> String {
+    let (_, key) = ecoplan::graphql::node::decode(id).unwrap_or_else(|| panic!("{id} is not a global id"));
+    key
+}
+
 /// The `extensions.code` of the first error of a body.
 /// Runs the `ecoplan` binary on `database_url` with the tests' signing key.
 pub fn run_cli(database_url: &str, args: &[&str]) -> std::process::Output {

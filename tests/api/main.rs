@@ -23,6 +23,7 @@ mod http;
 mod integration;
 mod keys;
 mod limits;
+mod node;
 mod performance;
 mod plan;
 mod process;

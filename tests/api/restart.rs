@@ -90,7 +90,7 @@ async fn acknowledged_writes_survive_a_postgresql_restart_and_service_recovers()
                 let body: serde_json::Value = resp.json().await.unwrap_or_default();
                 assert!(sent.elapsed() < Duration::from_secs(10), "a request hung for {:?}", sent.elapsed());
                 match body["data"]["reportIndicatorValue"]["value"]["id"].as_str() {
-                    Some(id) if status == 200 => acknowledged.lock().unwrap().push(id.to_string()),
+                    Some(id) if status == 200 => acknowledged.lock().unwrap().push(crate::helpers::row_number(id)),
                     _ => {
                         failures.fetch_add(1, Ordering::SeqCst);
                         if recovered.load(Ordering::SeqCst) {

@@ -52,7 +52,7 @@ async fn report(
     let body: Value = resp.json().await.unwrap_or_default();
     match body["data"]["reportIndicatorValue"]["value"]["id"].as_str() {
         Some(id) if status == 200 => {
-            Ok(Ack { id: id.to_string(), value: value.to_string(), acknowledged_at: Instant::now() })
+            Ok(Ack { id: crate::helpers::row_number(id), value: value.to_string(), acknowledged_at: Instant::now() })
         }
         _ => Err((status, error_code(&body), retry_after)),
     }

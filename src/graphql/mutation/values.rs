@@ -19,7 +19,8 @@ pub struct IndicatorValuePayload {
 pub struct ValueMutation;
 
 fn parse_id(id: &ID) -> Result<i64, AppError> {
-    id.parse::<i64>().map_err(|_| AppError::validation(format!("{:?} is not a value id", id.as_str())))
+    crate::graphql::node::row_id(id, "IndicatorValue")
+        .ok_or_else(|| AppError::validation(format!("{:?} is not a value id", id.as_str())))
 }
 
 /// The assessment office's decision on a revision.

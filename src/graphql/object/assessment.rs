@@ -16,6 +16,11 @@ pub struct Assessment {
 
 #[Object]
 impl Assessment {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Assessment", format!("{}:{}", self.inner.unit.code, self.inner.year.get()))
+    }
+
     /// The unit assessed.
     async fn unit(&self) -> Unit {
         Unit(self.inner.unit.clone())
@@ -138,6 +143,11 @@ pub struct ScoringScheme(pub SchemeVersion);
 
 #[Object]
 impl ScoringScheme {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("ScoringScheme", format!("{}:{}", self.0.year.get(), self.0.version))
+    }
+
     async fn year(&self) -> i32 {
         self.0.year.get()
     }

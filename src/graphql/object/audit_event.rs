@@ -18,8 +18,9 @@ pub struct AuditEvent(pub audit_event::Model);
 
 #[Object]
 impl AuditEvent {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> ID {
+        crate::graphql::node::id("AuditEvent", self.0.id)
     }
 
     /// When the write committed.

@@ -9,6 +9,11 @@ pub struct Domain(pub domain::Model);
 
 #[Object]
 impl Domain {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Domain", &self.0.code)
+    }
+
     /// Stable code: institutions, security, space, economy, living or culture.
     async fn code(&self) -> &str {
         &self.0.code

@@ -17,6 +17,11 @@ pub struct Indicator(pub IndicatorWithConditions);
 
 #[Object]
 impl Indicator {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Indicator", &self.0.indicator.code)
+    }
+
     /// Stable code, e.g. `forest_grass_coverage_rate`.
     async fn code(&self) -> &str {
         self.0.indicator.code.as_str()

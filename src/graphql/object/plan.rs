@@ -12,6 +12,11 @@ pub struct Plan(pub plan::Model);
 
 #[Object]
 impl Plan {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Plan", &self.0.code)
+    }
+
     /// Stable code of the plan, e.g. `qinshui-2020-65`.
     async fn code(&self) -> &str {
         &self.0.code

@@ -13,8 +13,9 @@ pub struct TaskProgress(pub task_progress::Model);
 
 #[Object]
 impl TaskProgress {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> ID {
+        crate::graphql::node::id("TaskProgress", self.0.id)
     }
 
     /// The task.

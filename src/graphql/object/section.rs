@@ -11,6 +11,11 @@ pub struct Section(pub section::Model);
 
 #[Object]
 impl Section {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Section", self.0.number)
+    }
+
     /// Section number, 1–10.
     async fn number(&self) -> i32 {
         self.0.number

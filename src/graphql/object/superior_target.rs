@@ -9,6 +9,11 @@ pub struct SuperiorTarget(pub superior_target::Model);
 
 #[Object]
 impl SuperiorTarget {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("SuperiorTarget", format!("{}:{}", self.0.indicator_id, self.0.year))
+    }
+
     /// The year it applies to.
     async fn year(&self) -> i32 {
         self.0.year

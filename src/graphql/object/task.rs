@@ -15,6 +15,11 @@ pub struct Task(pub task::Model);
 
 #[Object]
 impl Task {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Task", self.0.number)
+    }
+
     /// Task number as in the document: 12 for （12）.
     async fn number(&self) -> i32 {
         self.0.number

@@ -11,6 +11,11 @@ pub struct Unit(pub unit::Model);
 
 #[Object]
 impl Unit {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Unit", &self.0.code)
+    }
+
     /// Stable code, e.g. `water_resources_bureau`.
     async fn code(&self) -> &str {
         self.0.code.as_str()

@@ -13,9 +13,9 @@ pub struct IndicatorValue(pub indicator_value::Model);
 
 #[Object]
 impl IndicatorValue {
-    /// Identifies this revision (for `verifyIndicatorValue` / `rejectIndicatorValue`).
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> ID {
+        crate::graphql::node::id("IndicatorValue", self.0.id)
     }
 
     /// The indicator reported on.

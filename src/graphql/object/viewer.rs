@@ -11,6 +11,11 @@ pub struct Viewer(pub Identity);
 
 #[Object]
 impl Viewer {
+    /// The global id (see `Node`).
+    pub async fn id(&self) -> async_graphql::ID {
+        crate::graphql::node::id("Viewer", &self.0.token_id)
+    }
+
     /// The token's subject (`sub`).
     async fn subject(&self) -> &str {
         &self.0.subject

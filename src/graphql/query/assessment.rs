@@ -13,24 +13,32 @@ use crate::service::{assessment, units};
 #[derive(Default)]
 pub struct AssessmentQuery;
 
+/// A unit's assessment for a year, with the policy of `assessment(unitCode:, year:)`.
+pub(crate) async fn assessment_of(ctx: &Context<'_>, code: &UnitCode, year: i32) -> Result<Assessment, AppError> {
+    let gql = |e: async_graphql::Error| AppError::Unexpected(anyhow::anyhow!(e.message));
+    let identity = context::identity(ctx).map_err(gql)?;
+    policy::assessment_scope(identity)?;
+    let year = assessment::plan_year(year)?;
+    let db = context::db(ctx).map_err(gql)?;
+    let unit = units::get_unit(&db.conn, code).await?;
+    policy::authorize_assessment_read(identity, unit.id)?;
+    let year_result = assessment::assess_year(&db.conn, context::catalog(ctx).map_err(gql)?, year).await?;
+    let scheme = year_result.scheme.clone();
+    let inner = year_result
+        .units
+        .into_iter()
+        .find(|a| a.unit.id == unit.id)
+        .ok_or_else(|| AppError::validation(format!("{} is a group; its member units are assessed", unit.code)))?;
+    Ok(Assessment { inner, scheme })
+}
+
 #[Object]
 impl AssessmentQuery {
     /// A unit's assessment for a year: NOT_FOUND for an unknown unit or a year the plan does
     /// not cover (2021 to the current year); FORBIDDEN for another unit's (departments) and
     /// for integration tokens.
     async fn assessment(&self, ctx: &Context<'_>, unit_code: String, year: i32) -> async_graphql::Result<Assessment> {
-        let identity = context::identity(ctx)?;
-        policy::assessment_scope(identity)?;
-        let year = assessment::plan_year(year)?;
-        let db = context::db(ctx)?;
-        let unit = units::get_unit(&db.conn, &UnitCode::parse(&unit_code).map_err(AppError::from)?).await?;
-        policy::authorize_assessment_read(identity, unit.id)?;
-        let year_result = assessment::assess_year(&db.conn, context::catalog(ctx)?, year).await?;
-        let scheme = year_result.scheme.clone();
-        let inner = year_result.units.into_iter().find(|a| a.unit.id == unit.id).ok_or_else(|| {
-            crate::error::AppError::validation(format!("{} is a group; its member units are assessed", unit.code))
-        })?;
-        Ok(Assessment { inner, scheme })
+        Ok(assessment_of(ctx, &UnitCode::parse(&unit_code).map_err(AppError::from)?, year).await?)
     }
 
     /// The year's assessments by rank (units without tasks last); a department sees its own.

@@ -56,7 +56,7 @@ impl IndicatorQuery {
     async fn indicator_value(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<IndicatorValue>> {
         let db = context::db(ctx)?;
         let absent = || AppError::not_found(format!("no reported value has the id {:?}", id.as_str()));
-        let value_id = id.parse::<i64>().map_err(|_| absent())?;
+        let value_id = crate::graphql::node::row_id(&id, "IndicatorValue").ok_or_else(absent)?;
         let value = match values::find_value(&db.conn, value_id).await {
             Ok(v) => v,
             Err(AppError::NotFound(_)) => return Err(absent().into()),

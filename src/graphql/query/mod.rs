@@ -1,6 +1,7 @@
 //! The query root: one object per concept, merged.
 
 mod assessment;
+pub(crate) use assessment::assessment_of;
 mod audit;
 mod changes;
 mod compliance;
@@ -24,4 +25,5 @@ pub struct QueryRoot(
     audit::AuditQuery,
     assessment::AssessmentQuery,
     changes::ChangesQuery,
+    crate::graphql::node::NodeQuery,
 );
