@@ -197,7 +197,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
             let Ok(year) = assessment::plan_year(year) else { return Ok(None) };
             // The version in force; an id of a replaced version is absent.
             let scheme = assessment::scheme_for(&db.conn, catalog.plan.id, year).await?;
-            (scheme.version == version).then(|| Node::ScoringScheme(ScoringScheme(scheme)))
+            (scheme.version == version).then_some(Node::ScoringScheme(ScoringScheme(scheme)))
         }
         "AuditEvent" => {
             let Some(n) = number() else { return Ok(None) };
