@@ -49,6 +49,8 @@ pub struct ServerSettings {
     pub metrics_public: bool,
     /// Query responses each instance keeps, served again while no write happened (0: off).
     pub response_cache_entries: usize,
+    /// How long a download link (`createExportLink`) works, in seconds.
+    pub download_link_seconds: u64,
 }
 
 /// The database. Its URL may hold a password: `Debug` shows it redacted.
@@ -258,6 +260,7 @@ pub struct RawSettings {
     pub introspection_roles: String,
     pub metrics_public: bool,
     pub response_cache_entries: usize,
+    pub download_link_seconds: u64,
     pub subscription_poll_ms: u64,
     pub subscription_recheck_seconds: u64,
     pub ws_init_timeout_ms: u64,
@@ -318,6 +321,7 @@ impl Default for RawSettings {
             introspection_roles: String::new(),
             metrics_public: false,
             response_cache_entries: 1024,
+            download_link_seconds: 60,
             subscription_poll_ms: 250,
             subscription_recheck_seconds: 5,
             ws_init_timeout_ms: 10_000,
@@ -410,6 +414,7 @@ impl RawSettings {
                 cors_origins: parse_origins(&self.cors_origins)?,
                 cors_allowed_headers: parse_header_names(&self.cors_allowed_headers)?,
                 metrics_public: self.metrics_public,
+                download_link_seconds: self.download_link_seconds,
                 response_cache_entries: self.response_cache_entries,
             },
             database: DatabaseSettings {
@@ -550,6 +555,9 @@ impl Settings {
         let l = &self.limits;
         if l.max_page_size < 1 || l.default_page_size < 1 || l.default_page_size > l.max_page_size {
             bail!("default_page_size must be between 1 and max_page_size");
+        }
+        if !(1..=3600).contains(&self.server.download_link_seconds) {
+            bail!("download_link_seconds must be between 1 and 3600");
         }
         if l.max_nesting < 2 || l.max_nesting > MAX_NESTING_CEILING {
             bail!("max_nesting must be between 2 and {MAX_NESTING_CEILING}");

@@ -131,7 +131,12 @@ impl Application {
         let state = web::Data::new(AppState {
             schema: build_schema(
                 &settings,
-                Some(SchemaData { db: db.clone(), catalog: catalog.clone(), events: events.clone() }),
+                Some(SchemaData {
+                    db: db.clone(),
+                    catalog: catalog.clone(),
+                    events: events.clone(),
+                    tokens: tokens.clone(),
+                }),
             ),
             gate,
             db: db.clone(),

@@ -36,6 +36,27 @@ pub struct Claims {
     pub kid: String,
 }
 
+/// A download ticket: a short-lived, single-purpose capability to read one resource (an
+/// export with its parameters) as the token that asked for it, for a plain browser link.
+/// It is signed with the same keys as tokens but for another audience, so it is never
+/// accepted as a bearer token, nor a token as a ticket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ticket {
+    pub sub: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The asking token's id: revoking the token revokes its tickets.
+    pub jti: String,
+    /// The kid of the asking token's key: retiring it retires its tickets.
+    pub tkid: String,
+    /// The resource: the path and its canonical query, e.g. `/export/values.csv?period=2022`.
+    pub res: String,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
 impl Claims {
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         Utc.timestamp_opt(self.exp, 0).single()
@@ -256,6 +277,54 @@ impl TokenService {
             .map_err(|e| AppError::Unexpected(anyhow::anyhow!("cannot sign token: {e}")))?;
         let claims = Claims { kid: signing.0.clone(), ..claims };
         Ok((token, claims))
+    }
+
+    /// The audience of download tickets.
+    fn ticket_audience(&self) -> String {
+        format!("{}#download", self.audience)
+    }
+
+    /// Signs a ticket for `resource`, as `claims`, valid for `ttl` (never beyond the token).
+    pub fn sign_ticket(&self, claims: &Claims, resource: &str, ttl: Duration) -> Result<(String, i64), AppError> {
+        let ttl = i64::try_from(ttl.as_secs()).map_err(|_| AppError::validation("ttl is too long"))?;
+        let exp = (Utc::now().timestamp() + ttl).min(claims.exp);
+        let ticket = Ticket {
+            sub: claims.sub.clone(),
+            role: claims.role,
+            unit: claims.unit.clone(),
+            jti: claims.jti.clone(),
+            tkid: claims.kid.clone(),
+            res: resource.to_string(),
+            exp,
+            iss: self.issuer.clone(),
+            aud: self.ticket_audience(),
+        };
+        let signing = self.signing.read().map_err(|_| AppError::Unexpected(anyhow::anyhow!("key lock poisoned")))?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(signing.0.clone());
+        let signed = jsonwebtoken::encode(&header, &ticket, &signing.1)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("cannot sign ticket: {e}")))?;
+        Ok((signed, exp))
+    }
+
+    /// Verifies a ticket's signature, audience and expiry (no leeway: tickets live a minute)
+    /// and returns the claims of the token that asked for it, bound to the ticket's resource.
+    pub fn verify_ticket(&self, ticket: &str) -> Result<Ticket, AppError> {
+        let header =
+            jsonwebtoken::decode_header(ticket).map_err(|_| refused(AuthFailure::Malformed, "malformed ticket"))?;
+        if header.alg != Algorithm::HS256 || header.jku.is_some() || header.jwk.is_some() || header.crit.is_some() {
+            return Err(refused(AuthFailure::NotAccepted, "ticket header not accepted"));
+        }
+        let kid = header.kid.ok_or_else(|| refused(AuthFailure::Malformed, "no key id"))?;
+        let verifying =
+            self.verifying.read().map_err(|_| AppError::Unexpected(anyhow::anyhow!("key lock poisoned")))?;
+        let key = verifying.get(&kid).ok_or_else(|| refused(AuthFailure::UnknownKey, "unknown key id"))?;
+        let mut validation = self.validation.clone();
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_audience(&[self.ticket_audience()]);
+        let ticket = jsonwebtoken::decode::<Ticket>(ticket, key, &validation).map_err(decode_error)?.claims;
+        Ok(ticket)
     }
 
     /// The key id new tokens are signed with.

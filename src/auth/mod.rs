@@ -9,4 +9,4 @@ pub mod keys;
 pub mod policy;
 
 pub use identity::{Identity, Role, UnitRef};
-pub use jwt::{Claims, TokenService};
+pub use jwt::{Claims, Ticket, TokenService};

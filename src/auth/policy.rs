@@ -118,6 +118,18 @@ pub fn authorize_revoke_token(identity: &Identity, jti: &str) -> AppResult<()> {
     }
 }
 
+/// Download links are for people in a browser; a machine client (integration) sends its
+/// bearer token to `/export` itself.
+pub fn authorize_export_link(identity: &Identity) -> AppResult<()> {
+    if identity.role == Role::Integration {
+        Err(AppError::forbidden(
+            "download links are for people in a browser; an integration client sends its bearer token to /export",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Prometheus metrics are for operators (admin) and monitoring systems (integration).
 pub fn may_read_metrics(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Integration)

@@ -260,6 +260,45 @@ impl Gate {
         self.resolve(claims).await.map_err(|e| refused_logged(e, peer))
     }
 
+    /// Who is calling with a download ticket for `resource` (path and canonical query):
+    /// the ticket is checked (signature, audience, expiry, resource) and then the token
+    /// that asked for it, as [`Gate::authenticate`] would (revocation, retired key, unit),
+    /// counted against that token's rate limit.
+    pub async fn authenticate_ticket(&self, ticket: &str, resource: &str, peer: Option<IpAddr>) -> AppResult<Caller> {
+        let ticket = match self.tokens.verify_ticket(ticket) {
+            Ok(t) if t.res == resource => t,
+            other => {
+                self.rate_limits.check_address(peer)?;
+                let e = other.err().unwrap_or_else(|| {
+                    AppError::Unauthenticated(
+                        crate::error::AuthFailure::NotAccepted,
+                        "invalid ticket: it is for another download".into(),
+                    )
+                });
+                return Err(refused_logged(e, peer));
+            }
+        };
+        let claims = Claims {
+            sub: ticket.sub,
+            role: ticket.role,
+            unit: ticket.unit,
+            jti: ticket.jti,
+            iat: None,
+            nbf: None,
+            exp: ticket.exp,
+            iss: ticket.iss,
+            aud: ticket.aud,
+            kid: ticket.tkid,
+        };
+        self.rate_limits.check_token(&claims.jti)?;
+        self.resolve(claims).await.map_err(|e| refused_logged(e, peer))
+    }
+
+    /// The tokens service (to sign download tickets).
+    pub fn tokens(&self) -> &TokenService {
+        &self.tokens
+    }
+
     /// The same check for a token already admitted on a long-lived connection, not counted
     /// against the rate limit (the server asks, not the client).
     pub async fn recheck(&self, token: &str) -> AppResult<Caller> {

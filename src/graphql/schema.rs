@@ -21,6 +21,8 @@ pub struct SchemaData {
     pub db: Db,
     pub catalog: PlanCatalog,
     pub events: Arc<EventHub>,
+    /// Signs download tickets.
+    pub tokens: Arc<crate::auth::TokenService>,
 }
 
 /// Builds the schema; `data` is absent only when printing the SDL.
@@ -39,7 +41,7 @@ pub fn build_schema(settings: &Settings, data: Option<SchemaData>) -> AppSchema 
         builder = builder.disable_suggestions();
     }
     if let Some(data) = data {
-        builder = builder.data(data.db).data(data.catalog).data(data.events);
+        builder = builder.data(data.db).data(data.catalog).data(data.events).data(data.tokens);
     }
     builder.finish()
 }

@@ -14,44 +14,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::policy;
 use crate::domain::Period;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, AuthFailure};
 use crate::http::{authn, refusal, AppState};
-use crate::service::export::{self, FileFormat};
-
-/// What a download holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Export {
-    Values,
-    SelfEvaluation,
-}
-
-/// `values.csv` → (Values, Csv); NOT_FOUND for any other name.
-fn parse_file_name(name: &str) -> AppResult<(Export, FileFormat)> {
-    let unknown = || {
-        AppError::not_found(format!(
-            "no export is named {name:?}; use values.csv, values.xlsx, self-evaluation.csv or self-evaluation.xlsx"
-        ))
-    };
-    let (stem, extension) = name.rsplit_once('.').ok_or_else(unknown)?;
-    let what = match stem {
-        "values" => Export::Values,
-        "self-evaluation" => Export::SelfEvaluation,
-        _ => return Err(unknown()),
-    };
-    let format = match extension {
-        "csv" => FileFormat::Csv,
-        "xlsx" => FileFormat::Xlsx,
-        _ => return Err(unknown()),
-    };
-    Ok((what, format))
-}
-
-fn required<'a>(params: &'a HashMap<String, String>, name: &str, example: &str) -> AppResult<&'a str> {
-    params
-        .get(name)
-        .map(String::as_str)
-        .ok_or_else(|| AppError::validation(format!("the `{name}` parameter is required (e.g. {name}={example})")))
-}
+use crate::service::export::{self, parse_file_name, Export};
 
 /// GET /export/{file}.
 pub async fn download(
@@ -64,21 +29,32 @@ pub async fn download(
 
 async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResult<HttpResponse> {
     // Unauthenticated and over-limit callers learn nothing, not even which names exist.
-    let caller = state.gate.authenticate(authn::bearer_token(req), req.peer_addr().map(|a| a.ip())).await?;
-    crate::http::access::note_caller(req, &caller);
-    let identity = caller.identity;
-    let (what, format) = parse_file_name(file)?;
     let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .map_err(|_| AppError::validation("malformed query string"))?
         .into_inner();
+    let peer = req.peer_addr().map(|a| a.ip());
+    let caller = match params.get("ticket") {
+        // A browser link: the ticket names this very download, parameters included.
+        Some(ticket) => {
+            let resource = export::resource(file, &params).map_err(|_| {
+                AppError::Unauthenticated(AuthFailure::NotAccepted, "invalid ticket: it is for another download".into())
+            })?;
+            state.gate.authenticate_ticket(ticket, &resource, peer).await?
+        }
+        None => state.gate.authenticate(authn::bearer_token(req), peer).await?,
+    };
+    crate::http::access::note_caller(req, &caller);
+    let identity = caller.identity;
+    let (what, format) = parse_file_name(file)?;
     let scope = policy::task_scope(&identity);
     let (table, name) = match what {
         Export::Values => {
-            let period = Period::parse(required(&params, "period", "2022")?)?;
+            let period = Period::parse(export::required(&params, "period", "2022")?)?;
             (export::values_table(&state.db.conn, &scope, period).await?, format!("ecoplan-values-{period}"))
         }
         Export::SelfEvaluation => {
-            let year = crate::service::assessment::plan_year(export::parse_year(required(&params, "year", "2022")?)?)?;
+            let year =
+                crate::service::assessment::plan_year(export::parse_year(export::required(&params, "year", "2022")?)?)?;
             (
                 export::self_evaluation_table(&state.db.conn, &state.catalog, &scope, year).await?,
                 format!("ecoplan-self-evaluation-{year}"),
@@ -105,6 +81,7 @@ pub async fn method_not_allowed() -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::export::FileFormat;
 
     #[test]
     fn file_names_name_an_export_and_a_format() {

@@ -20,12 +20,17 @@ use crate::service::indicators::{self, IndicatorWithConditions};
 use crate::service::values::CurrentValue;
 use crate::service::{compliance, targets, tasks, units, values};
 
-/// One cell of a table: text, or an exact number (a numeric cell in XLSX).
+/// One cell of a table: text, an exact number (a numeric cell in XLSX), or a time in the
+/// county's zone (a date-time cell in XLSX; the header names the zone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cell {
     Text(String),
     Number(ExactDecimal),
+    Time(chrono::NaiveDateTime),
 }
+
+/// The county's time zone, named in the headers of time columns.
+pub const COUNTY_UTC_OFFSET_HOURS: i32 = 8;
 
 impl Cell {
     pub fn text(s: impl Into<String>) -> Cell {
@@ -45,6 +50,7 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone(),
             Cell::Number(d) => d.to_string(),
+            Cell::Time(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
         }
     }
 }
@@ -70,7 +76,7 @@ pub const VALUE_HEADERS: [&str; 14] = [
     "状态",
     "填报单位",
     "填报人",
-    "填报时间",
+    "填报时间（UTC+8）",
     "备注",
     "佐证材料",
 ];
@@ -138,6 +144,85 @@ impl FileFormat {
     }
 }
 
+/// What a download holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    Values,
+    SelfEvaluation,
+}
+
+/// `values.csv` → (Values, Csv); NOT_FOUND for any other name.
+pub fn parse_file_name(name: &str) -> AppResult<(Export, FileFormat)> {
+    let unknown = || {
+        AppError::not_found(format!(
+            "no export is named {name:?}; use values.csv, values.xlsx, self-evaluation.csv or self-evaluation.xlsx"
+        ))
+    };
+    let (stem, extension) = name.rsplit_once('.').ok_or_else(unknown)?;
+    let what = match stem {
+        "values" => Export::Values,
+        "self-evaluation" => Export::SelfEvaluation,
+        _ => return Err(unknown()),
+    };
+    let format = match extension {
+        "csv" => FileFormat::Csv,
+        "xlsx" => FileFormat::Xlsx,
+        _ => return Err(unknown()),
+    };
+    Ok((what, format))
+}
+
+/// A required parameter of an export.
+pub fn required<'a>(params: &'a HashMap<String, String>, name: &str, example: &str) -> AppResult<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .ok_or_else(|| AppError::validation(format!("the `{name}` parameter is required (e.g. {name}={example})")))
+}
+
+/// The export a file name and its parameters name, as one canonical resource string
+/// (`/export/values.csv?period=2022`): what a download ticket is bound to. Checks the name
+/// and the parameter the export needs; other parameters do not count.
+pub fn resource(file: &str, params: &HashMap<String, String>) -> AppResult<String> {
+    let (what, _) = parse_file_name(file)?;
+    Ok(match what {
+        Export::Values => format!("/export/{file}?period={}", Period::parse(required(params, "period", "2022")?)?),
+        Export::SelfEvaluation => {
+            let year = crate::service::assessment::plan_year(parse_year(required(params, "year", "2022")?)?)?;
+            format!("/export/{file}?year={}", year.get())
+        }
+    })
+}
+
+/// A link that downloads `resource` as the caller, without a header, until it expires:
+/// signed with the token keys, recorded in the audit trail (the ticket itself never is).
+pub async fn create_link(
+    db: &crate::db::Db,
+    tokens: &crate::auth::TokenService,
+    actor: crate::service::Actor<'_>,
+    claims: &crate::auth::Claims,
+    resource: &str,
+    ttl: std::time::Duration,
+) -> AppResult<(String, chrono::DateTime<chrono::Utc>)> {
+    use chrono::TimeZone;
+    let (ticket, exp) = tokens.sign_ticket(claims, resource, ttl)?;
+    let expires_at = chrono::Utc
+        .timestamp_opt(exp, 0)
+        .single()
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("ticket expiry out of range")))?;
+    let write = crate::service::write::Write::begin(db).await?;
+    write
+        .commit(
+            actor,
+            crate::service::write::Record::new("export.link", "export", resource.to_string())
+                .scope(actor.identity.unit.as_ref().map(|u| u.id))
+                .after(Some(serde_json::json!({ "resource": resource, "expiresAt": expires_at.to_rfc3339() }))),
+        )
+        .await?;
+    let separator = if resource.contains('?') { '&' } else { '?' };
+    Ok((format!("{resource}{separator}ticket={ticket}"), expires_at))
+}
+
 /// Parses a plan year written as four digits (`2022`); whether the plan covers it is
 /// [`assessment::check_year`]'s answer (NOT_FOUND), not a malformed input.
 pub fn parse_year(s: &str) -> AppResult<i32> {
@@ -176,11 +261,9 @@ fn status_label(status: ValueStatus) -> &'static str {
 }
 
 /// When a revision was reported, in county time (UTC+8), as spreadsheets show times.
-fn county_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => at.with_timezone(&cst).format("%Y-%m-%d %H:%M:%S").to_string(),
-        None => at.format("%Y-%m-%d %H:%M:%S").to_string(),
-    }
+/// A moment as the county's wall-clock time (UTC+8, no daylight saving).
+fn county_time(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    at.naive_utc() + chrono::Duration::hours(i64::from(COUNTY_UTC_OFFSET_HOURS))
 }
 
 fn evidence_text(v: &indicator_value::Model) -> String {
@@ -225,7 +308,7 @@ pub async fn values_table(db: &impl ConnectionTrait, scope: &TaskScope, period: 
             Cell::text(status_label(v.status)),
             Cell::text(v.unit_id.and_then(|u| units.get(&u)).map(|u| u.name.clone()).unwrap_or_default()),
             Cell::text(&v.reported_by),
-            Cell::text(county_time(v.reported_at)),
+            Cell::Time(county_time(v.reported_at)),
             Cell::text(v.note.clone().unwrap_or_default()),
             Cell::text(evidence_text(v)),
         ]);
@@ -454,6 +537,7 @@ pub fn to_xlsx(table: &Table) -> AppResult<Vec<u8>> {
     let sheet = workbook.add_worksheet();
     sheet.set_name(sheet_name(&table.title)).map_err(xlsx_error)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
+    let time_format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let too_big = || AppError::LimitExceeded("the table is too large for a spreadsheet".into());
     let mut widths: Vec<usize> = table.headers.iter().map(|h| display_width(h)).collect();
     for (c, header) in table.headers.iter().enumerate() {
@@ -469,6 +553,20 @@ pub fn to_xlsx(table: &Table) -> AppResult<Vec<u8>> {
                 Cell::Text(s) => {
                     sheet.write_string(row_num, col, s).map_err(xlsx_error)?;
                     display_width(s)
+                }
+                Cell::Time(t) => {
+                    use chrono::{Datelike, Timelike};
+                    let (year, month, day) = (t.year(), t.month(), t.day());
+                    let when = u16::try_from(year)
+                        .ok()
+                        .and_then(|y| rust_xlsxwriter::ExcelDateTime::from_ymd(y, month as u8, day as u8).ok())
+                        .and_then(|d| d.and_hms(t.hour() as u16, t.minute() as u8, t.second()).ok());
+                    match when {
+                        Some(when) => sheet.write_datetime_with_format(row_num, col, &when, &time_format),
+                        None => sheet.write_string(row_num, col, cell.as_text()),
+                    }
+                    .map_err(xlsx_error)?;
+                    19
                 }
                 Cell::Number(d) => {
                     match d.inner().to_f64() {

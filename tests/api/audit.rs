@@ -101,6 +101,7 @@ async fn every_mutation_is_audited_once_and_a_refused_one_leaves_nothing() {
         ("adjustAssessment", &assessor, r#"mutation { adjustAssessment(input: { unitCode: "water_resources_bureau", year: 2022, points: "1", reason: "督查加分" }) { __typename } }"#.into(), "assessment.adjust"),
         ("finalizeAssessments", &assessor, r#"mutation { finalizeAssessments(input: { year: 2022 }) { __typename } }"#.into(), "assessment.finalize"),
         ("setIndicatorFrequency", &admin, r#"mutation { setIndicatorFrequency(input: { indicatorCode: "green_building_share", frequency: QUARTERLY, reason: "市考核办要求按季度报送" }) { __typename } }"#.into(), "indicator.frequency.set"),
+        ("createExportLink", &farm, r#"mutation { createExportLink(input: { file: "values.xlsx", period: "2022" }) { url } }"#.into(), "export.link"),
         ("revokeToken", &admin, format!(r#"mutation {{ revokeToken(input: {{ tokenId: "{other_jti}" }}) {{ __typename }} }}"#), "token.revoke"),
     ];
 

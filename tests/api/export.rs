@@ -5,7 +5,7 @@ use std::io::Cursor;
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use serde_json::{json, Value};
 
-use crate::helpers::{error_code, run_cli, spawn_app, TempFile, TestApp};
+use crate::helpers::{error_code, run_cli, spawn_app, spawn_app_with, TempFile, TestApp};
 
 const VALUE_HEADERS: [&str; 14] = [
     "任务编号",
@@ -19,7 +19,7 @@ const VALUE_HEADERS: [&str; 14] = [
     "状态",
     "填报单位",
     "填报人",
-    "填报时间",
+    "填报时间（UTC+8）",
     "备注",
     "佐证材料",
 ];
@@ -39,6 +39,7 @@ const SELF_EVALUATION_HEADERS: [&str; 11] = [
 ];
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const CSV: &str = "text/csv; charset=utf-8";
 
 /// GET a path; returns the response.
 async fn get(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
@@ -85,6 +86,12 @@ fn text(cell: &Data) -> String {
         Data::String(s) => s.clone(),
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
+        // A date-time cell: days since 1899-12-30, as spreadsheets count them.
+        Data::DateTime(d) => {
+            let seconds = (d.as_f64() * 86_400.0).round() as i64;
+            let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap().and_hms_opt(0, 0, 0).unwrap();
+            (epoch + chrono::Duration::seconds(seconds)).format("%Y-%m-%d %H:%M:%S").to_string()
+        }
         other => panic!("unexpected cell {other:?}"),
     }
 }
@@ -166,8 +173,13 @@ async fn values_xlsx_parses_back_with_exact_cells() {
     assert_eq!(straw[0], Data::Float(18.0));
     assert_eq!(straw[4], Data::Float(89.9));
     assert_eq!(straw[7], Data::Float(1.0));
+    // Times are date-time cells in the county's zone (named in the header).
+    assert!(matches!(straw[11], Data::DateTime(_)), "{:?}", straw[11]);
     let reported_at = text(&straw[11]);
     assert_eq!(reported_at.len(), 19, "{reported_at}");
+    let county = chrono::NaiveDateTime::parse_from_str(&reported_at, "%Y-%m-%d %H:%M:%S").unwrap();
+    let ago = chrono::Utc::now().naive_utc() + chrono::Duration::hours(8) - county;
+    assert!(ago >= chrono::Duration::zero() && ago < chrono::Duration::minutes(5), "UTC+8 wall time: {reported_at}");
     assert!(chrono::NaiveDateTime::parse_from_str(&reported_at, "%Y-%m-%d %H:%M:%S").is_ok(), "{reported_at}");
     // Every cell as text, the report times masked: one snapshot for the CSV and the XLSX.
     insta::assert_yaml_snapshot!("values_2022", masked(texts(body)));
@@ -507,4 +519,77 @@ async fn head_answers_an_export_like_get_without_the_body() {
         .unwrap();
     assert_eq!(resp.status(), 405);
     assert_eq!(resp.headers()["allow"], "GET, HEAD");
+}
+
+const LINK: &str = "mutation($input: CreateExportLinkInput!) { createExportLink(input: $input) { url expiresAt } }";
+
+/// A browser downloads with a plain link: a short-lived ticket bound to one file, its
+/// parameters and the token that asked for it, accepted nowhere else.
+#[tokio::test]
+async fn a_download_link_works_without_a_header_for_that_file_only() {
+    let app = spawn_app().await;
+    seed_values(&app).await;
+    let farm = app.department("agriculture_rural_bureau").await;
+    let data = app.data(LINK, json!({ "input": { "file": "values.csv", "period": "2022" } }), &farm).await;
+    let url = data["createExportLink"]["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("/export/values.csv?period=2022&ticket="), "{url}");
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(data["createExportLink"]["expiresAt"].as_str().unwrap()).unwrap();
+    let lifetime = expires.timestamp() - chrono::Utc::now().timestamp();
+    assert!((55..=61).contains(&lifetime), "a minute: {lifetime}");
+
+    let with_link = get(&app, &url, None).await;
+    assert_eq!(with_link.status(), 200);
+    assert_eq!(with_link.headers()["content-disposition"], "attachment; filename=\"ecoplan-values-2022.csv\"");
+    let by_link = with_link.bytes().await.unwrap();
+    let by_header = download(&app, "/export/values.csv?period=2022", &farm, CSV, "ecoplan-values-2022.csv").await;
+    assert_eq!(by_link.as_ref(), by_header.as_slice(), "the same file, in the caller's scope");
+    let head = app.client.head(format!("{}{url}", app.address)).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+
+    let ticket = url.split("ticket=").nth(1).unwrap().to_string();
+    for other in [
+        format!("/export/values.csv?period=2021&ticket={ticket}"),
+        format!("/export/values.xlsx?period=2022&ticket={ticket}"),
+        format!("/export/self-evaluation.csv?year=2022&ticket={ticket}"),
+        format!("/export/values.csv?ticket={ticket}"),
+        format!("/export/values.csv?period=2022&ticket={}x", &ticket[..ticket.len() - 1]),
+    ] {
+        let resp = get(&app, &other, None).await;
+        assert_eq!(resp.status(), 401, "{other}");
+        assert_eq!(error_code(&resp.json().await.unwrap()), "UNAUTHENTICATED");
+    }
+    // A ticket is not a token, and a token is not a ticket.
+    let (status, body) = app.post_graphql("{ me { role } }", json!({}), Some(&ticket)).await;
+    assert_eq!((status, error_code(&body)), (401, "UNAUTHENTICATED".to_string()));
+    let resp = get(&app, &format!("/export/values.csv?period=2022&ticket={farm}"), None).await;
+    assert_eq!(resp.status(), 401);
+
+    // Revoking the token that asked revokes its links.
+    let jti = app.data("{ me { tokenId } }", json!({}), &farm).await["me"]["tokenId"].as_str().unwrap().to_string();
+    app.revoke(&jti).await;
+    assert_eq!(get(&app, &url, None).await.status(), 401);
+}
+
+#[tokio::test]
+async fn download_links_expire_and_are_refused_to_machines_and_bad_requests() {
+    let app = spawn_app_with(|s| s.server.download_link_seconds = 1).await;
+    let admin = app.admin().await;
+    let data = app.data(LINK, json!({ "input": { "file": "self-evaluation.xlsx", "year": 2022 } }), &admin).await;
+    let url = data["createExportLink"]["url"].as_str().unwrap().to_string();
+    assert_eq!(get(&app, &url, None).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(get(&app, &url, None).await.status(), 401, "expired");
+
+    let integration = app.integration().await;
+    let body = app.graphql(LINK, json!({ "input": { "file": "values.csv", "period": "2022" } }), &integration).await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    for input in [
+        json!({ "file": "passwords.csv", "period": "2022" }),
+        json!({ "file": "values.csv" }),
+        json!({ "file": "self-evaluation.csv", "year": 1999 }),
+    ] {
+        let body = app.graphql(LINK, json!({ "input": input }), &admin).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{input}: {body}");
+    }
 }

@@ -180,6 +180,17 @@ pub struct AssessmentFilter {
     pub tied: Option<bool>,
 }
 
+/// A download to make a browser link for.
+#[derive(Debug, Clone, InputObject)]
+pub struct CreateExportLinkInput {
+    /// `values.csv`, `values.xlsx`, `self-evaluation.csv` or `self-evaluation.xlsx`.
+    pub file: String,
+    /// For `values.*`: the period.
+    pub period: Option<Period>,
+    /// For `self-evaluation.*`: the year.
+    pub year: Option<i32>,
+}
+
 /// A token to revoke.
 #[derive(Debug, Clone, InputObject)]
 pub struct RevokeTokenInput {
