@@ -51,6 +51,8 @@ pub struct ServerSettings {
     pub response_cache_entries: usize,
     /// How long a download link (`createExportLink`) works, in seconds.
     pub download_link_seconds: u64,
+    /// The language of messages when a request names none it supports.
+    pub default_language: crate::i18n::Lang,
 }
 
 /// The database. Its URL may hold a password: `Debug` shows it redacted.
@@ -261,6 +263,7 @@ pub struct RawSettings {
     pub metrics_public: bool,
     pub response_cache_entries: usize,
     pub download_link_seconds: u64,
+    pub default_language: String,
     pub subscription_poll_ms: u64,
     pub subscription_recheck_seconds: u64,
     pub ws_init_timeout_ms: u64,
@@ -322,6 +325,7 @@ impl Default for RawSettings {
             metrics_public: false,
             response_cache_entries: 1024,
             download_link_seconds: 60,
+            default_language: "en".into(),
             subscription_poll_ms: 250,
             subscription_recheck_seconds: 5,
             ws_init_timeout_ms: 10_000,
@@ -414,6 +418,9 @@ impl RawSettings {
                 cors_origins: parse_origins(&self.cors_origins)?,
                 cors_allowed_headers: parse_header_names(&self.cors_allowed_headers)?,
                 metrics_public: self.metrics_public,
+                default_language: crate::i18n::Lang::from_tag(&self.default_language).ok_or_else(|| {
+                    anyhow::anyhow!("ECOPLAN_DEFAULT_LANGUAGE: {:?} is neither en nor zh-CN", self.default_language)
+                })?,
                 download_link_seconds: self.download_link_seconds,
                 response_cache_entries: self.response_cache_entries,
             },

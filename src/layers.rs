@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     // The domain crate, re-exported as `crate::domain`.
     &["domain"],
-    // Foundations: settings, errors, the clock, logging and the database handle.
-    &["config", "error", "clock", "telemetry", "db"],
+    // Foundations: settings, errors, the clock, logging, messages and the database handle.
+    &["config", "error", "clock", "telemetry", "db", "i18n"],
     // Who is asking and what they may do.
     &["auth"],
     // The use cases: reads scoped by the policy, writes through `service::write`.

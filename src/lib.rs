@@ -15,6 +15,7 @@ pub mod error;
 pub mod gate;
 pub mod graphql;
 pub mod http;
+pub mod i18n;
 #[cfg(test)]
 mod layers;
 pub mod service;

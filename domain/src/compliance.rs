@@ -133,7 +133,7 @@ fn judge(input: &ComplianceInput<'_>, comparator: Comparator, target: Option<Exa
             let (ok, word) = match comparator {
                 Comparator::Increasing => (c > p, "higher than"),
                 Comparator::Decreasing => (c < p, "lower than"),
-                _ => (c >= p, "not lower than"),
+                _ => (c >= p, "at least as high as"),
             };
             let verdict = if ok { "is" } else { "is not" };
             outcome(

@@ -9,7 +9,7 @@ impl From<AppError> for async_graphql::Error {
         e.log();
         let code = e.code();
         let retry_after = retry_after_of(&e);
-        async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
+        async_graphql::Error::new(crate::i18n::localized(&e.to_string(), code)).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(secs) = retry_after {
                 ext.set("retryAfter", secs);
@@ -30,7 +30,7 @@ pub fn retry_after_of(e: &AppError) -> Option<u64> {
 /// An error as a GraphQL error with its code (and `retryAfter` where it has one).
 pub fn server_error(e: AppError) -> ServerError {
     e.log();
-    let mut err = ServerError::new(e.to_string(), None);
+    let mut err = ServerError::new(crate::i18n::localized(&e.to_string(), e.code()), None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
     ext.set("code", e.code());
     if let Some(secs) = retry_after_of(&e) {
@@ -53,6 +53,7 @@ pub fn ensure_codes(resp: &mut Response) {
         let has_code = err.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
         if !has_code {
             err.extensions.get_or_insert_with(Default::default).set("code", "BAD_USER_INPUT");
+            err.message = crate::i18n::localized(&err.message, "BAD_USER_INPUT");
         }
     }
 }

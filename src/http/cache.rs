@@ -55,6 +55,7 @@ pub struct CacheKey {
     pub operation: Option<String>,
     pub variables: String,
     pub graphql_response: bool,
+    pub lang: crate::i18n::Lang,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +110,8 @@ impl ResponseCache {
             operation: op.operation_name.clone(),
             variables: serde_json::to_string(&op.variables).ok()?,
             graphql_response,
+            // Messages and explanations are in the request's language.
+            lang: crate::i18n::current(),
         })
     }
 
@@ -179,6 +182,7 @@ mod tests {
             operation: None,
             variables: String::new(),
             graphql_response: false,
+            lang: crate::i18n::Lang::En,
         }
     }
 

@@ -96,7 +96,7 @@ impl actix_web::ResponseError for AppError {
         if let Some(secs) = retry_after_of(self) {
             extensions["retryAfter"] = serde_json::json!(secs);
         }
-        let body = serde_json::json!({ "errors": [{ "message": self.to_string(), "extensions": extensions }] });
+        let body = serde_json::json!({ "errors": [{ "message": crate::i18n::localized(&self.to_string(), self.code()), "extensions": extensions }] });
         Head::of(self, None).respond(JSON, body.to_string().into_bytes())
     }
 }

@@ -34,7 +34,14 @@ pub async fn middleware(
     let started = std::time::Instant::now();
     let route = req.match_pattern().unwrap_or_else(|| "other".into());
     let method = req.method().clone();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    // The language of this request's messages (errors, explanations).
+    let default = req
+        .app_data::<actix_web::web::Data<crate::http::AppState>>()
+        .map(|s| s.settings.server.default_language)
+        .unwrap_or_default();
+    let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = crate::i18n::Lang::negotiate(accept, default);
+    let mut res = crate::i18n::scope(lang, next.call(req).instrument(span.clone())).await?;
     let status = res.status();
     crate::http::metrics::record_http(&route, &method, status.as_u16(), started.elapsed());
     span.in_scope(|| {
@@ -47,6 +54,7 @@ pub async fn middleware(
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(HEADER, v);
     }
+    res.headers_mut().insert(actix_web::http::header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.as_str()));
     Ok(res)
 }
 

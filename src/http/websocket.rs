@@ -141,6 +141,7 @@ pub async fn websocket(req: HttpRequest, body: web::Payload, state: web::Data<Ap
         state: state.into_inner(),
         peer,
         header_token: authn::bearer_token(&req).ok().map(str::to_string),
+        lang: crate::i18n::current(),
         request_id: request_id::of(&req),
         init_seen: false,
         live: None,
@@ -163,6 +164,8 @@ struct Connection {
     state: Arc<AppState>,
     peer: Option<IpAddr>,
     header_token: Option<String>,
+    /// The language of its messages: the upgrade request's, unless `connection_init` names one.
+    lang: crate::i18n::Lang,
     request_id: String,
     init_seen: bool,
     live: Option<Live>,
@@ -312,14 +315,17 @@ impl Connection {
                 }
                 self.generation += 1;
                 let generation = self.generation;
-                let task = actix_web::rt::spawn(run_operation(
-                    self.state.clone(),
-                    session,
-                    id.clone(),
-                    generation,
-                    payload,
-                    out.clone(),
-                    format!("{}-{generation}", self.request_id),
+                let task = actix_web::rt::spawn(crate::i18n::scope(
+                    self.lang,
+                    run_operation(
+                        self.state.clone(),
+                        session,
+                        id.clone(),
+                        generation,
+                        payload,
+                        out.clone(),
+                        format!("{}-{generation}", self.request_id),
+                    ),
                 ));
                 self.ops.insert(id, (generation, task));
                 Ok(None)
@@ -340,6 +346,11 @@ impl Connection {
             return Some(close(4429, "Too many initialisation requests"));
         }
         self.init_seen = true;
+        if let Some(tag) = payload.as_ref().and_then(|p| {
+            ["Accept-Language", "accept-language", "acceptLanguage"].iter().find_map(|k| p.get(*k)?.as_str())
+        }) {
+            self.lang = crate::i18n::Lang::negotiate(Some(tag), self.lang);
+        }
         let token = self.header_token.clone().or_else(|| payload.as_ref().and_then(payload_token));
         let Some(token) = token else {
             return Some(close(4403, "Forbidden: a bearer token is required in connection_init"));

@@ -20,6 +20,7 @@ mod gate;
 mod health;
 mod hostile;
 mod http;
+mod i18n;
 mod integration;
 mod keys;
 mod limits;

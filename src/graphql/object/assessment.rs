@@ -132,9 +132,9 @@ impl BreakdownLine {
         Decimal(self.0.points_given)
     }
 
-    /// Why.
-    async fn reason(&self) -> &str {
-        &self.0.reason
+    /// Why (in the request's language).
+    async fn reason(&self) -> String {
+        crate::i18n::text(&self.0.reason)
     }
 }
 

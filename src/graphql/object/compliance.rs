@@ -75,8 +75,8 @@ impl ConditionResult {
     }
 
     /// Why, in words (e.g. "2022: 89.9 is not at least 90").
-    async fn explanation(&self) -> &str {
-        &self.0.explanation
+    async fn explanation(&self) -> String {
+        crate::i18n::text(&self.0.explanation)
     }
 }
 
