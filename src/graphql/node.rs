@@ -9,6 +9,8 @@
 //! except that anything out of the caller's scope, or unknown, is simply absent (null):
 //! ids reveal nothing.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, Interface, Object, ID};
 use base64::Engine;
 
@@ -86,7 +88,7 @@ impl NodeQuery {
     /// scope.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         context::identity(ctx)?;
-        resolve(ctx, &id).await
+        resolve(ctx, &id, &mut HashMap::new()).await
     }
 
     /// Objects by global id, in the order asked (at most 100); null for each that there is
@@ -98,8 +100,10 @@ impl NodeQuery {
             return Err(AppError::validation(format!("at most {MAX_NODES} ids may be asked at once")).into());
         }
         let mut out = Vec::with_capacity(ids.len());
+        // A year's assessment is computed once however many units' are asked.
+        let mut years = HashMap::new();
         for id in &ids {
-            out.push(resolve(ctx, id).await?);
+            out.push(resolve(ctx, id, &mut years).await?);
         }
         Ok(out)
     }
@@ -121,7 +125,11 @@ async fn task_readable(ctx: &Context<'_>, task_id: i32) -> async_graphql::Result
     Ok(policy::record_visible(identity, &units))
 }
 
-async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
+async fn resolve(
+    ctx: &Context<'_>,
+    id: &ID,
+    years: &mut HashMap<i32, assessment::YearAssessment>,
+) -> async_graphql::Result<Option<Node>> {
     let Some((type_name, key)) = decode(id) else {
         return Ok(None);
     };
@@ -189,7 +197,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
         "Assessment" => {
             let Some((unit, year)) = key.rsplit_once(':') else { return Ok(None) };
             let (Ok(code), Ok(year)) = (UnitCode::parse(unit), year.parse::<i32>()) else { return Ok(None) };
-            absent_if_refused(crate::graphql::query::assessment_of(ctx, &code, year).await)?.map(Node::Assessment)
+            absent_if_refused(crate::graphql::query::assessment_with(ctx, &code, year, years).await)?
+                .map(Node::Assessment)
         }
         "ScoringScheme" => {
             let Some((year, version)) = key.split_once(':') else { return Ok(None) };

@@ -49,9 +49,20 @@ pub fn note_caller(req: &HttpRequest, caller: &Caller) {
     });
 }
 
+/// An operation name as the log shows it: a GraphQL name of at most 64 characters, or
+/// `(invalid)` for anything else a client sent (never its text: no huge or forged lines).
+fn loggable(name: Option<&str>) -> Option<String> {
+    let name = name?;
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    Some(if valid { name.to_string() } else { "(invalid)".to_string() })
+}
+
 pub fn note_operation(req: &HttpRequest, name: Option<&str>, kind: Option<OperationType>) {
     with(req, |a| {
-        a.operation = name.map(str::to_string);
+        a.operation = loggable(name);
         a.operation_type = kind.map(type_name);
     });
 }
@@ -121,7 +132,7 @@ impl OperationLog {
     }
 
     pub fn operation(&mut self, name: Option<&str>, kind: Option<OperationType>) {
-        self.access.operation = name.map(str::to_string);
+        self.access.operation = loggable(name);
         self.access.operation_type = kind.map(type_name);
     }
 
@@ -148,5 +159,19 @@ impl Drop for OperationLog {
             request_id = %self.request_id,
             "operation"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_graphql_names_reach_the_log() {
+        assert_eq!(loggable(Some("Dashboard_2")), Some("Dashboard_2".into()));
+        for bad in ["", "a b", "x\n{\"level\":\"ERROR\"}", "2fast", &"a".repeat(65)] {
+            assert_eq!(loggable(Some(bad)), Some("(invalid)".into()), "{bad:?}");
+        }
+        assert_eq!(loggable(None), None);
     }
 }

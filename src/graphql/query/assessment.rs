@@ -15,6 +15,17 @@ pub struct AssessmentQuery;
 
 /// A unit's assessment for a year, with the policy of `assessment(unitCode:, year:)`.
 pub(crate) async fn assessment_of(ctx: &Context<'_>, code: &UnitCode, year: i32) -> Result<Assessment, AppError> {
+    assessment_with(ctx, code, year, &mut std::collections::HashMap::new()).await
+}
+
+/// [`assessment_of`], computing each year's assessment at most once across calls sharing
+/// `years` (`nodes` asked for many units' assessments).
+pub(crate) async fn assessment_with(
+    ctx: &Context<'_>,
+    code: &UnitCode,
+    year: i32,
+    years: &mut std::collections::HashMap<i32, assessment::YearAssessment>,
+) -> Result<Assessment, AppError> {
     let gql = |e: async_graphql::Error| AppError::Unexpected(anyhow::anyhow!(e.message));
     let identity = context::identity(ctx).map_err(gql)?;
     policy::assessment_scope(identity)?;
@@ -22,12 +33,18 @@ pub(crate) async fn assessment_of(ctx: &Context<'_>, code: &UnitCode, year: i32)
     let db = context::db(ctx).map_err(gql)?;
     let unit = units::get_unit(&db.conn, code).await?;
     policy::authorize_assessment_read(identity, unit.id)?;
-    let year_result = assessment::assess_year(&db.conn, context::catalog(ctx).map_err(gql)?, year).await?;
+    let year_result = match years.entry(year.get()) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(assessment::assess_year(&db.conn, context::catalog(ctx).map_err(gql)?, year).await?)
+        }
+    };
     let scheme = year_result.scheme.clone();
     let inner = year_result
         .units
-        .into_iter()
+        .iter()
         .find(|a| a.unit.id == unit.id)
+        .cloned()
         .ok_or_else(|| AppError::validation(format!("{} is a group; its member units are assessed", unit.code)))?;
     Ok(Assessment { inner, scheme })
 }

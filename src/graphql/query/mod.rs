@@ -1,7 +1,7 @@
 //! The query root: one object per concept, merged.
 
 mod assessment;
-pub(crate) use assessment::assessment_of;
+pub(crate) use assessment::assessment_with;
 mod audit;
 mod changes;
 mod compliance;
