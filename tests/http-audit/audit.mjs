@@ -7,16 +7,12 @@
 //
 // Exits 0 when no audit has status `error`, 1 otherwise (and when the server cannot be started).
 
-import { spawn, execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import { auditServer } from 'graphql-http';
+
+import { ecoplanServer } from '../support/ecoplan-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -24,125 +20,14 @@ const bin = resolve(repoRoot, process.env.SERVER_BIN || 'target/debug/ecoplan');
 const startTimeoutMs = Number(process.env.AUDIT_START_TIMEOUT || 60) * 1000;
 const verbose = process.env.AUDIT_VERBOSE === '1';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-// State shared with cleanup().
+// Set by main(); stopped on the way out, whatever happens.
 let server = null;
-let serverExited = null; // resolves once the server process is gone (or could not be spawned)
-let serverDone = false;
-let workDir = null;
-let serverLog = '';
-
-function tailOfLog(lines = 40) {
-  return serverLog.split('\n').slice(-lines).join('\n');
-}
-
-async function stopServer() {
-  if (!server || serverDone) return;
-  server.kill('SIGTERM');
-  const gone = await Promise.race([serverExited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!gone) {
-    server.kill('SIGKILL');
-    await serverExited;
-  }
-}
-
-async function cleanup() {
-  await stopServer();
-  if (workDir) {
-    rmSync(workDir, { recursive: true, force: true });
-    workDir = null;
-  }
-}
-
-function fail(message) {
-  const err = new Error(message);
-  err.expected = true;
-  return err;
-}
-
-async function waitForLive(base) {
-  const deadline = Date.now() + startTimeoutMs;
-  while (Date.now() < deadline) {
-    if (serverDone) {
-      throw fail(`the server exited early (code ${server.exitCode}, signal ${server.signalCode})`);
-    }
-    try {
-      const res = await fetch(`${base}/livez`, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer().catch(() => {});
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw fail(`the server did not answer GET /livez with 200 within ${startTimeoutMs / 1000} s`);
-}
 
 async function main() {
-  if (!existsSync(bin)) {
-    throw fail(`no server binary at ${bin}: build it first (cargo build) or set SERVER_BIN`);
-  }
-
-  workDir = mkdtempSync(join(tmpdir(), 'ecoplan-http-audit-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    DATABASE_URL: `sqlite://${join(workDir, 'audit.db')}?mode=rwc`,
-    ECOPLAN_BIND: `127.0.0.1:${port}`,
-    ECOPLAN_JWT_SECRET: randomBytes(32).toString('hex'),
-    ECOPLAN_ENV: 'development',
-    // Keep a stray ecoplan.toml (in the repository or elsewhere) out of the run.
-    ECOPLAN_CONFIG: join(workDir, 'absent.toml'),
-  };
-
-  server = spawn(bin, ['serve'], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  serverExited = new Promise((ok) => {
-    const done = () => {
-      serverDone = true;
-      ok();
-    };
-    server.once('exit', done);
-    server.once('error', (e) => {
-      serverLog += `\nspawn error: ${e.message}\n`;
-      if (server.pid === undefined) done();
-    });
-  });
-  const keep = (chunk) => {
-    serverLog += chunk.toString();
-    if (serverLog.length > 200_000) serverLog = serverLog.slice(-100_000);
-  };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-
-  await waitForLive(base);
-
-  let token;
-  try {
-    const { stdout } = await promisify(execFile)(bin, ['token', 'issue', '--role', 'admin', '--ttl', '1h'], {
-      cwd: workDir,
-      env,
-      timeout: 30_000,
-    });
-    token = stdout.trim();
-  } catch (e) {
-    throw fail(`ecoplan token issue failed: ${(e.stderr || e.message).trim()}`);
-  }
-  if (!token || /\s/.test(token)) throw fail(`ecoplan token issue printed no single token: ${JSON.stringify(token)}`);
+  server = ecoplanServer({ bin, name: 'http-audit', database: 'audit.db', startTimeoutMs });
+  await server.start();
+  const base = server.base;
+  const token = await server.issueToken(['--role', 'admin', '--ttl', '1h']);
 
   // Every GraphQL request needs the bearer token; the audits set their own headers otherwise.
   const fetchFn = (input, init = {}) => {
@@ -186,24 +71,15 @@ async function main() {
 // A closed pipe (e.g. `| head`) must not skip the cleanup below.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
-let exiting = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (exiting) return;
-    exiting = true;
-    await cleanup();
-    process.exit(130);
-  });
-}
-
 let code;
 try {
   code = await main();
 } catch (e) {
   console.error(`graphql-http audit: failed: ${e.expected ? e.message : e.stack || e}`);
-  if (serverLog) console.error(`--- last lines of the server log ---\n${tailOfLog()}`);
+  const log = server?.log(40);
+  if (log) console.error(`--- last lines of the server log ---\n${log}`);
   code = 1;
 } finally {
-  await cleanup();
+  await server?.stop();
 }
 process.exit(code);

@@ -11,14 +11,12 @@
 //
 // Exits 0 and prints `apollo cache proof: ok (N requests, 0 cache warnings)` on success.
 
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { format, promisify } from 'node:util';
+import { format } from 'node:util';
+
+import { ecoplanServer } from '../../support/ecoplan-server.mjs';
 
 // Every console.warn / console.error from here on is kept; any one fails the proof. Set up
 // before Apollo is loaded, so that nothing it prints escapes.
@@ -51,8 +49,6 @@ const CODE = 'natural_shoreline_retention_rate';
 // A past year of the plan (2021 to the current year): the same answer whatever the clock says.
 const PERIOD = '2022';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 function fail(message) {
   const err = new Error(message);
   err.expected = true;
@@ -61,19 +57,6 @@ function fail(message) {
 
 function check(condition, message) {
   if (!condition) throw fail(message);
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort() {
-  return new Promise((ok, bad) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', bad);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
 }
 
 // --- The type policies against the schema --------------------------------------------
@@ -123,96 +106,22 @@ function checkPoliciesAgainstSchema() {
 
 // --- The server ----------------------------------------------------------------------
 
+// Set by startServer(); stopped on the way out, whatever happens.
 let server = null;
-let serverExited = null;
-let serverDone = false;
-let workDir = null;
-let serverLog = '';
-
-async function stopServer() {
-  if (!server || serverDone) return;
-  server.kill('SIGTERM');
-  const gone = await Promise.race([serverExited.then(() => true), sleep(10_000).then(() => false)]);
-  if (!gone) {
-    server.kill('SIGKILL');
-    await serverExited;
-  }
-}
-
-async function cleanup() {
-  await stopServer();
-  if (workDir) {
-    rmSync(workDir, { recursive: true, force: true });
-    workDir = null;
-  }
-}
 
 async function startServer() {
-  check(existsSync(bin), `no server binary at ${bin}: build it first (cargo build) or set SERVER_BIN`);
-  check(existsSync(manifestPath), `no ${manifestPath}: run graphql-codegen first (tests/client/run does)`);
-
-  workDir = mkdtempSync(join(tmpdir(), 'ecoplan-apollo-proof-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env,
-    DATABASE_URL: `sqlite://${join(workDir, 'apollo.db')}?mode=rwc`,
-    ECOPLAN_BIND: `127.0.0.1:${port}`,
-    ECOPLAN_JWT_SECRET: randomBytes(32).toString('hex'),
-    ECOPLAN_ENV: 'development',
+  server = ecoplanServer({
+    bin,
+    name: 'apollo-proof',
+    database: 'apollo.db',
     // The client's generated manifest is the allow-list: the server checks every hash at start.
-    ECOPLAN_PERSISTED_OPERATIONS_FILE: manifestPath,
-    // Keep a stray ecoplan.toml (in the repository or elsewhere) out of the run.
-    ECOPLAN_CONFIG: join(workDir, 'absent.toml'),
-  };
-
-  // The server creates and migrates the database; `token issue` needs it to exist.
-  server = spawn(bin, ['serve'], { cwd: workDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  serverExited = new Promise((ok) => {
-    const done = () => {
-      serverDone = true;
-      ok();
-    };
-    server.once('exit', done);
-    server.once('error', (e) => {
-      serverLog += `\nspawn error: ${e.message}\n`;
-      if (server.pid === undefined) done();
-    });
+    env: { ECOPLAN_PERSISTED_OPERATIONS_FILE: manifestPath },
+    startTimeoutMs,
   });
-  const keep = (chunk) => {
-    serverLog += chunk.toString();
-    if (serverLog.length > 200_000) serverLog = serverLog.slice(-100_000);
-  };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    check(!serverDone, `the server exited early (code ${server.exitCode}, signal ${server.signalCode})`);
-    try {
-      const res = await fetch(`${base}/livez`, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer().catch(() => {});
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    check(Date.now() < deadline, `the server did not answer GET /livez with 200 within ${startTimeoutMs / 1000} s`);
-    await sleep(250);
-  }
-
-  let token;
-  try {
-    const { stdout } = await promisify(execFile)(
-      bin,
-      ['token', 'issue', '--role', 'department', '--unit', 'water_resources_bureau', '--ttl', '1h'],
-      { cwd: workDir, env, timeout: 30_000 },
-    );
-    token = stdout.trim();
-  } catch (e) {
-    throw fail(`ecoplan token issue failed: ${(e.stderr || e.message).trim()}`);
-  }
-  check(token && !/\s/.test(token), `ecoplan token issue printed no single token: ${JSON.stringify(token)}`);
-  return { base, token };
+  check(existsSync(manifestPath), `no ${manifestPath}: run graphql-codegen first (tests/client/run does)`);
+  await server.start();
+  const token = await server.issueToken(['--role', 'department', '--unit', 'water_resources_bureau', '--ttl', '1h']);
+  return { base: server.base, token };
 }
 
 // --- The operations --------------------------------------------------------------------
@@ -495,25 +404,16 @@ async function main() {
 
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
-let exiting = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (exiting) return;
-    exiting = true;
-    await cleanup();
-    process.exit(130);
-  });
-}
-
 let code = 0;
 try {
   await main();
 } catch (e) {
   realError(`apollo cache proof: failed: ${e.expected ? e.message : e.stack || e}`);
   if (captured.length) realError(`--- captured console output ---\n${captured.map((c) => `[${c.level}] ${c.text}`).join('\n')}`);
-  if (serverLog) realError(`--- last lines of the server log ---\n${serverLog.split('\n').slice(-40).join('\n')}`);
+  const log = server?.log(40);
+  if (log) realError(`--- last lines of the server log ---\n${log}`);
   code = 1;
 } finally {
-  await cleanup();
+  await server?.stop();
 }
 process.exit(code);
