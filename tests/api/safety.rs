@@ -327,12 +327,19 @@ async fn killed_during_the_first_migration_every_database_starts_afterwards() {
         cmd
     };
     let counts = sqlite_counts;
-    // A reference: how long a whole first migration takes, and what it leaves.
-    let reference = dir.join("reference.db");
-    let started = Instant::now();
-    assert!(migrate(&reference).status().unwrap().success());
-    let whole = started.elapsed();
-    let expected = counts(&reference);
+    // A reference: how long a whole first migration takes (the fastest of three, so that a
+    // busy machine during one of them does not push every kill past the end), and what it
+    // leaves.
+    let mut whole = Duration::MAX;
+    let mut expected = None;
+    for i in 0..3 {
+        let reference = dir.join(format!("reference-{i}.db"));
+        let started = Instant::now();
+        assert!(migrate(&reference).status().unwrap().success());
+        whole = whole.min(started.elapsed());
+        expected = Some(counts(&reference));
+    }
+    let expected = expected.unwrap();
     let mut killed_midway = 0;
     for i in 0..30u32 {
         let path = dir.join(format!("db-{i}.db"));
