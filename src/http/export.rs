@@ -14,7 +14,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::auth::policy;
 use crate::domain::Period;
-use crate::error::{AppError, AppResult, AuthFailure};
+use crate::error::{AppError, AppResult};
 use crate::http::{authn, refusal, AppState};
 use crate::service::export::{self, parse_file_name, Export};
 
@@ -29,20 +29,18 @@ pub async fn download(
 
 async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResult<HttpResponse> {
     // Unauthenticated and over-limit callers learn nothing, not even which names exist.
-    let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map_err(|_| AppError::validation("malformed query string"))?
-        .into_inner();
+    let params = web::Query::<HashMap<String, String>>::from_query(req.query_string()).map(|q| q.into_inner());
     let peer = req.peer_addr().map(|a| a.ip());
-    let caller = match params.get("ticket") {
-        // A browser link: the ticket names this very download, parameters included.
-        Some(ticket) => {
-            let resource = export::resource(file, &params).map_err(|_| {
-                AppError::Unauthenticated(AuthFailure::NotAccepted, "invalid ticket: it is for another download".into())
-            })?;
+    let caller = match params.as_ref().ok().and_then(|p| Some((p, p.get("ticket")?))) {
+        // A browser link: the ticket names this very download, parameters included (a
+        // request naming no valid download matches no ticket, and is refused as such).
+        Some((params, ticket)) => {
+            let resource = export::resource(file, params).unwrap_or_default();
             state.gate.authenticate_ticket(ticket, &resource, peer).await?
         }
         None => state.gate.authenticate(authn::bearer_token(req), peer).await?,
     };
+    let params = params.map_err(|_| AppError::validation("malformed query string"))?;
     crate::http::access::note_caller(req, &caller);
     let identity = caller.identity;
     let (what, format) = parse_file_name(file)?;
