@@ -105,7 +105,7 @@ struct Catalog {
 }
 
 /// Holes that are filled with one of the catalog's words, never with free text.
-const WORD_HOLES: [&str; 2] = ["verdict", "word"];
+const WORD_HOLES: [&str; 3] = ["verdict", "word", "status_word"];
 /// The longest entry without holes that counts as a word.
 const MAX_WORD_LEN: usize = 24;
 
@@ -158,17 +158,39 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
 
 /// The Chinese of an English message, if the catalog has its template.
 pub fn to_chinese(message: &str) -> Option<String> {
+    translate(message, MAX_NESTED_MESSAGES)
+}
+
+/// How deep messages built from messages are translated (a score line's reason holds a
+/// status and the explanations of its failing conditions, joined by `; `).
+const MAX_NESTED_MESSAGES: usize = 3;
+
+fn translate(message: &str, depth: usize) -> Option<String> {
     let catalog = &*CATALOG;
     if let Some(zh) = catalog.exact.get(message) {
         return Some(zh.clone());
+    }
+    // A list of messages joined by `; `, when each part is one.
+    if depth > 0 && message.contains("; ") {
+        let parts: Option<Vec<String>> = message.split("; ").map(|p| translate(p, depth - 1)).collect();
+        if let Some(parts) = parts {
+            return Some(parts.join("；"));
+        }
     }
     for t in &catalog.templates {
         let Some(caps) = t.pattern.captures(message) else { continue };
         let mut out = t.chinese.clone();
         for (i, name) in t.holes.iter().enumerate() {
             let value = caps.get(i + 1).map(|m| m.as_str()).unwrap_or_default();
-            let value = catalog.exact.get(value).map(String::as_str).unwrap_or(value);
-            out = out.replace(&format!("{{{name}}}"), value);
+            // A value that is itself a word or a message of the catalog is translated too.
+            let value = match catalog.exact.get(value) {
+                Some(word) => word.clone(),
+                None if depth > 0 && value.contains(' ') => {
+                    translate(value, depth - 1).unwrap_or_else(|| value.to_string())
+                }
+                None => value.to_string(),
+            };
+            out = out.replace(&format!("{{{name}}}"), &value);
         }
         return Some(out);
     }
@@ -238,6 +260,11 @@ mod tests {
         assert!(zh.contains("2022") && zh.contains('2') && zh.contains("straw_utilization_rate"), "{zh}");
         let yes = to_chinese("2022: 89.9 is not at least 90").unwrap();
         assert!(yes.contains("89.9") && yes.contains("90") && !yes.contains("at least"), "{yes}");
+        // A score line's reason: a status and its failing conditions' explanations.
+        let reason =
+            to_chinese("NOT_MET: 2022: 89.9 is not at least 90; no value has been reported for 2022-Q1").unwrap();
+        assert!(reason.starts_with("未达标") && reason.contains("89.9") && reason.contains("2022-Q1"), "{reason}");
+        assert!(!reason.contains("not at least") && !reason.contains("reported for"), "{reason}");
         let trend = to_chinese("2022: 5 is not higher than 6 in 2021").unwrap();
         assert!(trend.contains("不符合") && trend.contains("高于") && trend.contains('6'), "{trend}");
         let kept = to_chinese("2022: 5 is at least as high as 4 in 2021").unwrap();

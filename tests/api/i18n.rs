@@ -48,6 +48,15 @@ async fn errors_and_explanations_follow_accept_language_and_codes_do_not() {
     assert!(has_chinese(zh_explanation), "{zh_explanation}");
     assert!(zh_explanation.contains("89.9") && zh_explanation.contains("90"), "{zh_explanation}");
     assert!(!zh_explanation.contains("at least"), "{zh_explanation}");
+    // A score's reasons too (statuses, explanations, timeliness), every line of them.
+    let breakdown = r#"{ assessment(unitCode: "agriculture_rural_bureau", year: 2022) { breakdown { reason } } }"#;
+    let (_, zh_score, _) = ask(&app, Some(&farm), "zh-CN", breakdown).await;
+    let reasons = zh_score["data"]["assessment"]["breakdown"].as_array().expect("a breakdown");
+    assert!(!reasons.is_empty());
+    for r in reasons {
+        let r = r["reason"].as_str().unwrap();
+        assert!(has_chinese(r) && !r.contains(" is not ") && !r.contains("reported"), "{r}");
+    }
     // The plan's text is the document's in both.
     assert_eq!(zh["data"]["indicator"]["name"], en["data"]["indicator"]["name"]);
 
