@@ -200,6 +200,18 @@ pub fn authorize_assessment_read(identity: &Identity, unit_id: i32) -> AppResult
     }
 }
 
+/// Whose reporting calendar: with no unit, the caller's scope; a unit's (its tasks and its
+/// groups') for the roles that read every task, and for a department its own only.
+pub fn calendar_scope(identity: &Identity, unit: Option<(i32, &[i32])>) -> AppResult<TaskScope> {
+    match unit {
+        None => Ok(task_scope(identity)),
+        Some((id, _)) if identity.role == Role::Department && identity.unit.as_ref().map(|u| u.id) != Some(id) => {
+            Err(AppError::forbidden("a department sees only its own reporting calendar"))
+        }
+        Some((id, groups)) => Ok(TaskScope::AssignedTo(acting_units(id, groups))),
+    }
+}
+
 /// The scoring scheme is set by an administrator or the assessment office.
 pub fn authorize_set_scoring_scheme(identity: &Identity) -> AppResult<()> {
     match identity.role {

@@ -230,3 +230,19 @@ pub enum UnitOrigin {
     /// Created by an administrator (configuration), e.g. a township government.
     Configuration,
 }
+
+/// Where a period's report stands in the reporting calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::service::calendar::DueStatus")]
+pub enum DueStatus {
+    /// The period has not ended: nothing is due yet.
+    Upcoming,
+    /// The period has ended and the deadline has not passed: due now.
+    Open,
+    /// Reported before the deadline.
+    OnTime,
+    /// Reported, after the deadline.
+    Late,
+    /// The deadline has passed and nothing that counts was reported.
+    Overdue,
+}

@@ -141,7 +141,7 @@ pub fn deadline(p: Period, grace_days: u32) -> DateTime<Utc> {
 }
 
 /// When each (indicator, period) was first reported by a revision that still counts.
-async fn first_counting_reports(
+pub(crate) async fn first_counting_reports(
     db: &impl ConnectionTrait,
     keys: &[(i32, Period)],
 ) -> AppResult<HashMap<(i32, Period), DateTime<Utc>>> {

@@ -2,6 +2,7 @@
 
 pub mod assessment;
 pub mod audit;
+pub mod calendar;
 pub mod catalog;
 pub mod changes;
 pub mod compliance;

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod cache;
+mod calendar;
 mod cli;
 mod completion;
 mod compliance;

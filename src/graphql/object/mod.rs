@@ -3,6 +3,7 @@
 pub mod assessment;
 pub mod assignment;
 pub mod audit_event;
+pub mod calendar;
 pub mod change;
 pub mod compliance;
 pub mod condition;
@@ -21,6 +22,7 @@ pub mod viewer;
 pub use assessment::{Accountability, Assessment, ScoringScheme};
 pub use assignment::TaskAssignment;
 pub use audit_event::AuditEvent;
+pub use calendar::DueReport;
 pub use change::Change;
 pub use compliance::Compliance;
 pub use condition::IndicatorCondition;

@@ -3,6 +3,7 @@
 mod assessment;
 pub(crate) use assessment::assessment_with;
 mod audit;
+mod calendar;
 mod changes;
 mod compliance;
 mod indicators;
@@ -24,6 +25,7 @@ pub struct QueryRoot(
     compliance::ComplianceQuery,
     audit::AuditQuery,
     assessment::AssessmentQuery,
+    calendar::CalendarQuery,
     changes::ChangesQuery,
     crate::graphql::node::NodeQuery,
 );
