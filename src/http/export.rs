@@ -58,6 +58,15 @@ async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResu
                 format!("ecoplan-self-evaluation-{year}"),
             )
         }
+        Export::ImportTemplate => {
+            let year =
+                crate::service::assessment::plan_year(export::parse_year(export::required(&params, "year", "2022")?)?)?;
+            (
+                export::import_template_table(&state.db.conn, &state.catalog, &scope, year, crate::clock::now())
+                    .await?,
+                format!("ecoplan-import-template-{year}"),
+            )
+        }
     };
     let body = format.render(&table)?;
     Ok(HttpResponse::Ok()

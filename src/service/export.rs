@@ -81,6 +81,60 @@ pub const VALUE_HEADERS: [&str; 14] = [
     "佐证材料",
 ];
 
+/// The columns of [`import_template_table`]: the first seven filled in, the last three for
+/// the department to fill.
+pub const IMPORT_TEMPLATE_HEADERS: [&str; 10] = [
+    "指标代码",
+    "指标名称",
+    "类型",
+    "计量单位",
+    "报送频次",
+    "周期",
+    "按时截止日（UTC+8）",
+    "数值",
+    "是否完成（是/否）",
+    "备注",
+];
+
+/// What a unit still has to report in a year, as a spreadsheet to fill in: one row per
+/// period of each of its indicators that has begun and has no report that counts yet, in
+/// plan order, with the day by which it is on time (the reporting calendar's).
+pub async fn import_template_table(
+    db: &impl ConnectionTrait,
+    catalog: &PlanCatalog,
+    scope: &TaskScope,
+    year: PlanYear,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Table> {
+    let today = crate::domain::period::today_in_county(now);
+    let due = crate::service::calendar::calendar(db, catalog, scope, year, now).await?;
+    let rows = due
+        .into_iter()
+        .filter(|d| d.reported_at.is_none() && !d.period.is_future(today))
+        .map(|d| {
+            let i = &d.indicator.indicator;
+            let due_by = crate::domain::period::today_in_county(d.due_at - chrono::Duration::seconds(1));
+            vec![
+                Cell::text(i.code.as_str()),
+                Cell::text(&i.name),
+                Cell::text(i.kind.as_str()),
+                Cell::text(i.measurement_unit.clone().unwrap_or_default()),
+                Cell::text(frequency_text(i.frequency, i.frequency_source)),
+                Cell::text(d.period.to_string()),
+                Cell::text(due_by.to_string()),
+                Cell::empty(),
+                Cell::empty(),
+                Cell::empty(),
+            ]
+        })
+        .collect();
+    Ok(Table {
+        title: format!("填报模板 {year}"),
+        headers: IMPORT_TEMPLATE_HEADERS.iter().map(|h| h.to_string()).collect(),
+        rows,
+    })
+}
+
 /// The columns of [`self_evaluation_table`].
 pub const SELF_EVALUATION_HEADERS: [&str; 11] = [
     "领域",
@@ -149,19 +203,22 @@ impl FileFormat {
 pub enum Export {
     Values,
     SelfEvaluation,
+    /// What a department fills in: its indicators' periods still to report.
+    ImportTemplate,
 }
 
 /// `values.csv` → (Values, Csv); NOT_FOUND for any other name.
 pub fn parse_file_name(name: &str) -> AppResult<(Export, FileFormat)> {
     let unknown = || {
         AppError::not_found(format!(
-            "no export is named {name:?}; use values.csv, values.xlsx, self-evaluation.csv or self-evaluation.xlsx"
+            "no export is named {name:?}; use values, self-evaluation or import-template, as .csv or .xlsx"
         ))
     };
     let (stem, extension) = name.rsplit_once('.').ok_or_else(unknown)?;
     let what = match stem {
         "values" => Export::Values,
         "self-evaluation" => Export::SelfEvaluation,
+        "import-template" => Export::ImportTemplate,
         _ => return Err(unknown()),
     };
     let format = match extension {
@@ -187,7 +244,7 @@ pub fn resource(file: &str, params: &HashMap<String, String>) -> AppResult<Strin
     let (what, _) = parse_file_name(file)?;
     Ok(match what {
         Export::Values => format!("/export/{file}?period={}", Period::parse(required(params, "period", "2022")?)?),
-        Export::SelfEvaluation => {
+        Export::SelfEvaluation | Export::ImportTemplate => {
             let year = crate::service::assessment::plan_year(parse_year(required(params, "year", "2022")?)?)?;
             format!("/export/{file}?year={}", year.get())
         }

@@ -115,3 +115,63 @@ async fn the_assessment_office_sees_every_unit_and_a_department_only_its_own() {
     let body = app.graphql(CALENDAR, json!({ "year": 1999 }), &water).await;
     assert!(body.get("errors").is_some(), "{body}");
 }
+
+/// The spreadsheet a department fills in: its periods still to report, with the day each
+/// is due, from the same calendar; a period reported leaves it.
+#[tokio::test]
+async fn the_import_template_lists_what_is_still_to_report() {
+    let app = spawn_app().await;
+    let water = app.department("water_resources_bureau").await;
+    let fetch = |token: String| {
+        let app = &app;
+        async move {
+            let resp = app
+                .client
+                .get(format!("{}/export/import-template.csv?year=2022", app.address))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            assert_eq!(
+                resp.headers()["content-disposition"],
+                "attachment; filename=\"ecoplan-import-template-2022.csv\""
+            );
+            let body = resp.bytes().await.unwrap();
+            let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&body).to_vec();
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body.as_slice());
+            reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>()).collect::<Vec<_>>()
+        }
+    };
+    let rows = fetch(water.clone()).await;
+    assert_eq!(
+        rows[0],
+        [
+            "指标代码",
+            "指标名称",
+            "类型",
+            "计量单位",
+            "报送频次",
+            "周期",
+            "按时截止日（UTC+8）",
+            "数值",
+            "是否完成（是/否）",
+            "备注"
+        ]
+    );
+    let calendar = entries(&app.data(CALENDAR, json!({ "year": 2022 }), &water).await);
+    assert_eq!(rows.len() - 1, calendar.len(), "every period of 2022, none reported yet");
+    let shoreline = rows.iter().find(|r| r[0] == "natural_shoreline_retention_rate").expect("its row");
+    assert_eq!(shoreline[5], "2022");
+    assert_eq!(shoreline[6], "2023-01-31");
+    assert!(shoreline[7..].iter().all(String::is_empty), "the value columns are left to fill");
+    assert!(rows.iter().skip(1).all(|r| calendar.iter().any(|e| e["indicator"]["code"] == r[0].as_str())));
+
+    app.report_ok(&water, "natural_shoreline_retention_rate", "2022", "61").await;
+    let after = fetch(water.clone()).await;
+    assert_eq!(after.len(), rows.len() - 1, "the reported period left the template");
+    assert!(!after.iter().any(|r| r[0] == "natural_shoreline_retention_rate"));
+    // Another department's template holds none of these indicators.
+    let farm = fetch(app.department("agriculture_rural_bureau").await).await;
+    assert!(farm.iter().skip(1).all(|r| !rows.iter().any(|w| w[0] == r[0])));
+}
