@@ -1,7 +1,8 @@
 //! Spreadsheet downloads for offices that work in Excel or WPS:
 //!
 //! - `GET /export/values.{csv|xlsx}?period=2022`: the current indicator values of a period;
-//! - `GET /export/self-evaluation.{csv|xlsx}?year=2022`: the annual self-evaluation table.
+//! - `GET /export/self-evaluation.{csv|xlsx}?year=2022`: the annual self-evaluation table;
+//! - `GET /export/import-template.{csv|xlsx}?year=2022`: the caller's periods still to report.
 //!
 //! Authentication and rate limits are those of `POST /graphql`, and the rows are scoped by
 //! the same policy (a department gets only its own tasks' indicators). Errors have the
