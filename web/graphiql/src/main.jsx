@@ -70,9 +70,7 @@ function App() {
       return; // half-typed JSON
     }
     if (!looksLikeToken(auth) || auth === lastToken.current) return;
-    const first = lastToken.current === undefined;
     lastToken.current = auth;
-    if (first && auth === initialToken) return; // the token the page started with: already used
     clearTimeout(timer.current);
     timer.current = setTimeout(() => setGeneration((g) => g + 1), 300);
   }, []);
@@ -84,25 +82,15 @@ function App() {
       defaultQuery={DEFAULT_QUERY}
       defaultEditorToolsVisibility="headers"
       isHeadersEditorEnabled
-      shouldPersistHeaders
+      // Never keep a bearer token in the browser's storage: an office computer is shared,
+      // and a token lives for weeks. It is pasted again after a reload.
+      shouldPersistHeaders={false}
       onEditHeaders={onEditHeaders}
     >
       <GraphiQL.Logo>ecoplan</GraphiQL.Logo>
     </GraphiQL>
   );
 }
-
-// The token GraphiQL restores from its storage (shouldPersistHeaders), if any: the first
-// schema fetch already uses it.
-const initialToken = (() => {
-  try {
-    const tabs = JSON.parse(localStorage.getItem('graphiql:tabState') || 'null');
-    const tab = tabs && tabs.tabs && tabs.tabs[tabs.activeTabIndex || 0];
-    return authorization(tab && tab.headers ? JSON.parse(tab.headers) : undefined);
-  } catch {
-    return undefined;
-  }
-})();
 
 const root = document.getElementById('graphiql');
 root.textContent = '';
