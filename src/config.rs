@@ -586,13 +586,6 @@ impl Settings {
         self.graphql.introspection.unwrap_or(!self.is_production())
     }
 
-    /// Whether a caller of `role` may introspect: introspection is on and, when roles are
-    /// named, the role is one of them.
-    pub fn may_introspect(&self, role: Role) -> bool {
-        self.introspection_enabled()
-            && (self.graphql.introspection_roles.is_empty() || self.graphql.introspection_roles.contains(&role))
-    }
-
     pub fn graphiql_enabled(&self) -> bool {
         self.graphql.graphiql.unwrap_or(!self.is_production())
     }

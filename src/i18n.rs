@@ -21,15 +21,12 @@ use std::future::Future;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 
 /// A language of messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
-    #[serde(rename = "en")]
     En,
-    #[serde(rename = "zh-CN")]
     ZhCn,
 }
 
@@ -274,7 +271,7 @@ mod tests {
     }
 
     /// Every message template in the code (the first argument of an `AppError` constructor,
-    /// of a refused token, of a compliance outcome) has a Chinese translation whose holes
+    /// of a refused token, of a domain type's `Invalid`, of a compliance outcome) has a Chinese translation whose holes
     /// are the English one's.
     #[test]
     fn every_message_of_the_code_has_a_translation() {
@@ -282,7 +279,7 @@ mod tests {
             serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("the catalog is JSON");
         let hole = HOLE.as_ref().expect("the hole pattern");
         let site = Regex::new(
-            r#"(?s)(AppError::(?:validation|forbidden|not_found|conflict|Validation|Forbidden|NotFound|Conflict|LimitExceeded)\(|AppError::Unauthenticated\(\s*AuthFailure::\w+,|refused\(AuthFailure::\w+,|outcome\([^;]*?,)\s*(?:&?format!\(\s*)?"((?:[^"\\]|\\.)*)""#,
+            r#"(?s)(AppError::(?:validation|forbidden|not_found|conflict|Validation|Forbidden|NotFound|Conflict|LimitExceeded)\(|AppError::Unauthenticated\(\s*AuthFailure::\w+,|refused\(AuthFailure::\w+,|Invalid::new\(|outcome\([^;]*?,)\s*(?:&?format!\(\s*)?"((?:[^"\\]|\\.)*)""#,
         )
         .expect("the site pattern");
         let placeholder = Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*|)(?::\?)?\}").expect("the placeholder pattern");

@@ -203,13 +203,28 @@ impl Period {
     }
 }
 
-/// Today's date in the county (China Standard Time, UTC+8, no daylight saving): a period
-/// that has not begun there is in the future.
+/// The county's offset from UTC: China Standard Time, UTC+8, no daylight saving. The one
+/// statement of the county's time; every date and time shown or judged in it comes from
+/// the functions below.
+const COUNTY_UTC_OFFSET_SECONDS: i64 = 8 * 3600;
+
+/// A moment as the county's wall-clock time.
+pub fn county_time(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    at.naive_utc() + chrono::Duration::seconds(COUNTY_UTC_OFFSET_SECONDS)
+}
+
+/// Today's date in the county: a period that has not begun there is in the future.
 pub fn today_in_county(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
-    match chrono::FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => now.with_timezone(&cst).date_naive(),
-        None => now.date_naive(),
-    }
+    county_time(now).date()
+}
+
+/// The moment a day begins in the county (its midnight).
+pub fn county_midnight(day: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    let local = day.and_time(chrono::NaiveTime::MIN);
+    chrono::DateTime::from_naive_utc_and_offset(
+        local - chrono::Duration::seconds(COUNTY_UTC_OFFSET_SECONDS),
+        chrono::Utc,
+    )
 }
 
 impl serde::Serialize for Period {

@@ -118,6 +118,23 @@ pub fn authorize_revoke_token(identity: &Identity, jti: &str) -> AppResult<()> {
     }
 }
 
+/// Introspection (`__schema`, `__type`): only where it is on and, when roles are named,
+/// for those roles.
+pub fn authorize_introspection(role: Role, enabled: bool, roles: &[Role]) -> AppResult<()> {
+    if !enabled {
+        Err(AppError::forbidden("introspection is disabled in this environment"))
+    } else if !roles.is_empty() && !roles.contains(&role) {
+        Err(AppError::forbidden(format!("introspection is not open to the {} role here", role.as_str())))
+    } else {
+        Ok(())
+    }
+}
+
+/// A viewer (`Viewer`, the caller as its token says) is visible to that token only.
+pub fn may_read_viewer(identity: &Identity, token_id: &str) -> bool {
+    identity.token_id == token_id
+}
+
 /// Download links are for people in a browser; a machine client (integration) sends its
 /// bearer token to `/export` itself.
 pub fn authorize_export_link(identity: &Identity) -> AppResult<()> {

@@ -294,11 +294,6 @@ impl Gate {
         self.resolve(claims).await.map_err(|e| refused_logged(e, peer))
     }
 
-    /// The tokens service (to sign download tickets).
-    pub fn tokens(&self) -> &TokenService {
-        &self.tokens
-    }
-
     /// The same check for a token already admitted on a long-lived connection, not counted
     /// against the rate limit (the server asks, not the client).
     pub async fn recheck(&self, token: &str) -> AppResult<Caller> {
@@ -342,13 +337,13 @@ impl Gate {
         check_json_nesting(&variables, self.limits.max_nesting).map_err(Refused::of_document)?;
         check_json_nesting(&extensions, self.limits.max_nesting).map_err(Refused::of_document)?;
         let checked = document::check(&query, operation_name.as_deref(), &self.limits)?;
-        if checked.introspection && !self.settings.may_introspect(caller.claims.role) {
-            let why = if self.settings.introspection_enabled() {
-                format!("introspection is not open to the {} role here", caller.claims.role.as_str())
-            } else {
-                "introspection is disabled in this environment".to_string()
-            };
-            return Err(Refused::of_document(AppError::forbidden(why)));
+        if checked.introspection {
+            crate::auth::policy::authorize_introspection(
+                caller.claims.role,
+                self.settings.introspection_enabled(),
+                &self.settings.graphql.introspection_roles,
+            )
+            .map_err(Refused::of_document)?;
         }
         let mut request = async_graphql::Request::new(query.clone())
             .variables(async_graphql::Variables::from_json(Value::Object(variables.clone())));

@@ -213,7 +213,7 @@ async fn resolve(
             let Some(scope) = absent_if_refused(policy::audit_scope(identity))? else { return Ok(None) };
             audit::find(&db.conn, &scope, n).await?.map(|e| Node::AuditEvent(AuditEvent(e)))
         }
-        "Viewer" => (identity.token_id == key).then(|| Node::Viewer(Viewer(identity.clone()))),
+        "Viewer" => policy::may_read_viewer(identity, &key).then(|| Node::Viewer(Viewer(identity.clone()))),
         _ => None,
     })
 }

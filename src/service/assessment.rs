@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{
     assessment_adjustment, assessment_finalization, assessment_snapshot, group_membership, indicator_value,
     scoring_scheme, task_assignment, task_progress, unit,
@@ -132,12 +132,7 @@ fn indicator_facts(
 
 /// The end of the grace after a period, as a moment: midnight in the county (UTC+8).
 pub fn deadline(p: Period, grace_days: u32) -> DateTime<Utc> {
-    let day = p.end() + Duration::days(i64::from(grace_days));
-    let local = day.and_time(NaiveTime::MIN);
-    match chrono::FixedOffset::east_opt(8 * 3600).and_then(|cst| cst.from_local_datetime(&local).single()) {
-        Some(t) => t.with_timezone(&Utc),
-        None => Utc.from_utc_datetime(&local),
-    }
+    crate::domain::period::county_midnight(p.end() + Duration::days(i64::from(grace_days)))
 }
 
 /// When each (indicator, period) was first reported by a revision that still counts.

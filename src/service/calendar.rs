@@ -60,6 +60,13 @@ pub struct DueReport {
     pub status: DueStatus,
 }
 
+impl DueReport {
+    /// The last day, in the county, on which a first report is on time.
+    pub fn due_by(&self) -> chrono::NaiveDate {
+        crate::domain::period::today_in_county(self.due_at - chrono::Duration::seconds(1))
+    }
+}
+
 /// The year's reports of every indicator in `scope`, in plan order then period order.
 pub async fn calendar(
     db: &impl ConnectionTrait,

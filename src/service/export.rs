@@ -29,9 +29,6 @@ pub enum Cell {
     Time(chrono::NaiveDateTime),
 }
 
-/// The county's time zone, named in the headers of time columns.
-pub const COUNTY_UTC_OFFSET_HOURS: i32 = 8;
-
 impl Cell {
     pub fn text(s: impl Into<String>) -> Cell {
         Cell::Text(s.into())
@@ -113,7 +110,6 @@ pub async fn import_template_table(
         .filter(|d| d.reported_at.is_none() && !d.period.is_future(today))
         .map(|d| {
             let i = &d.indicator.indicator;
-            let due_by = crate::domain::period::today_in_county(d.due_at - chrono::Duration::seconds(1));
             vec![
                 Cell::text(i.code.as_str()),
                 Cell::text(&i.name),
@@ -121,7 +117,7 @@ pub async fn import_template_table(
                 Cell::text(i.measurement_unit.clone().unwrap_or_default()),
                 Cell::text(frequency_text(i.frequency, i.frequency_source)),
                 Cell::text(d.period.to_string()),
-                Cell::text(due_by.to_string()),
+                Cell::text(d.due_by().to_string()),
                 Cell::empty(),
                 Cell::empty(),
                 Cell::empty(),
@@ -317,12 +313,6 @@ fn status_label(status: ValueStatus) -> &'static str {
     }
 }
 
-/// When a revision was reported, in county time (UTC+8), as spreadsheets show times.
-/// A moment as the county's wall-clock time (UTC+8, no daylight saving).
-fn county_time(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
-    at.naive_utc() + chrono::Duration::hours(i64::from(COUNTY_UTC_OFFSET_HOURS))
-}
-
 fn evidence_text(v: &indicator_value::Model) -> String {
     v.evidence
         .as_array()
@@ -365,7 +355,7 @@ pub async fn values_table(db: &impl ConnectionTrait, scope: &TaskScope, period: 
             Cell::text(status_label(v.status)),
             Cell::text(v.unit_id.and_then(|u| units.get(&u)).map(|u| u.name.clone()).unwrap_or_default()),
             Cell::text(&v.reported_by),
-            Cell::Time(county_time(v.reported_at)),
+            Cell::Time(crate::domain::period::county_time(v.reported_at)),
             Cell::text(v.note.clone().unwrap_or_default()),
             Cell::text(evidence_text(v)),
         ]);

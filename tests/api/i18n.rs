@@ -77,6 +77,11 @@ async fn errors_and_explanations_follow_accept_language_and_codes_do_not() {
             "CONFLICT",
         ),
         (Some(&farm), "{ tasks { totalCont } }", "BAD_USER_INPUT"),
+        (
+            Some(&farm),
+            r#"{ indicator(code: "straw_utilization_rate") { compliance(period: "2022-13") { status } } }"#,
+            "BAD_USER_INPUT",
+        ),
         (Some(&farm), &aliases, "LIMIT_EXCEEDED"),
     ];
     for (token, query, code) in cases {
@@ -86,6 +91,7 @@ async fn errors_and_explanations_follow_accept_language_and_codes_do_not() {
         assert_eq!(error_code(&zh), code, "{query}: {zh}");
         assert!(!has_chinese(&message(&en)), "{query}: {en}");
         assert!(has_chinese(&message(&zh)), "{query}: {zh}");
+        assert!(!message(&zh).contains("is not a year"), "a scalar's own message is translated too: {zh}");
     }
 }
 

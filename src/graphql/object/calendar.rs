@@ -30,8 +30,7 @@ impl DueReport {
 
     /// The last day, in the county (UTC+8), on which a report is on time.
     async fn due_by(&self) -> Date {
-        let last = self.0.due_at - chrono::Duration::seconds(1);
-        Date(crate::domain::period::today_in_county(last))
+        Date(self.0.due_by())
     }
 
     /// When the first revision that still counts was stored; null when none was.
