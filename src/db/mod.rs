@@ -36,6 +36,12 @@ pub struct Db {
     statements: Arc<AtomicU64>,
 }
 
+/// How long an SQLite write waits for another process's writer: the server answers
+/// UNAVAILABLE soon rather than hold a request; a command run beside a busy server (token
+/// issue or revoke, keys, restore) waits longer rather than fail.
+const SERVER_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const COMMAND_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A write transaction; on SQLite it also holds the write gate until dropped.
 pub struct WriteTx {
     pub tx: DatabaseTransaction,
@@ -62,14 +68,14 @@ impl Db {
     /// Opens the pool with short timeouts, so that a dead database fails requests quickly
     /// instead of holding them.
     pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
-        Db::open(settings, settings.database.max_connections).await
+        Db::open(settings, settings.database.max_connections, SERVER_BUSY_TIMEOUT).await
     }
 
     /// A second, one-connection handle for background work (the event poller, the health
     /// monitor, the clock), so that it never competes with requests for the pool nor shows
     /// in their statement counts. It shares `main`'s SQLite write gate.
     pub async fn connect_background(settings: &Settings, main: &Db) -> anyhow::Result<Db> {
-        let mut db = Db::open(settings, 1).await?;
+        let mut db = Db::open(settings, 1, SERVER_BUSY_TIMEOUT).await?;
         db.write_gate = main.write_gate.clone();
         Ok(db)
     }
@@ -87,16 +93,16 @@ impl Db {
                 );
             }
         }
-        Db::open(settings, 1).await
+        Db::open(settings, 1, COMMAND_BUSY_TIMEOUT).await
     }
 
     /// A one-connection handle of its own (commands that attach databases or hold a
     /// session, such as `restore`).
     pub async fn connect_single(settings: &Settings) -> anyhow::Result<Db> {
-        Db::open(settings, 1).await
+        Db::open(settings, 1, COMMAND_BUSY_TIMEOUT).await
     }
 
-    async fn open(settings: &Settings, max_connections: u32) -> anyhow::Result<Db> {
+    async fn open(settings: &Settings, max_connections: u32, busy_timeout: Duration) -> anyhow::Result<Db> {
         let url = settings.database.url.clone();
         let mut opt = ConnectOptions::new(url.clone());
         opt.max_connections(max_connections)
@@ -112,10 +118,10 @@ impl Db {
             // synchronous = FULL: in WAL mode every commit is synced to the WAL before it is
             // acknowledged, so an acknowledged write survives a power loss (NORMAL could lose
             // the last commits). It costs an fsync per write transaction.
-            opt.map_sqlx_sqlite_opts(|o| {
+            opt.map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(5))
+                    .busy_timeout(busy_timeout)
                     .foreign_keys(true)
             });
             // A connection whose COMMIT or ROLLBACK failed (SQLITE_FULL on a full disk) can
