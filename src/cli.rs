@@ -1,5 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `token issue|revoke`, `export`, `keys`,
-//! `backup`, `restore`, `check`, `schema`.
+//! The command line: `serve` (default), `migrate`, `token issue|revoke`, `export`,
+//! `import values`, `keys`, `backup`, `restore`, `check`, `schema`.
 
 use std::time::Duration;
 
@@ -36,6 +36,9 @@ pub enum Command {
     /// Write indicator data to a spreadsheet (CSV or XLSX), unscoped like an administrator.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Read indicator data from a spreadsheet (CSV or XLSX), as an administrator.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Rotate, retire or list token-signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -122,6 +125,35 @@ pub enum ExportCommand {
         year: String,
         #[command(flatten)]
         file: ExportFile,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import indicator values from a filled-in import template (CSV in UTF-8 or GB18030,
+    /// or XLSX).
+    ///
+    /// Every row is checked before anything is written; by default one refused row stores
+    /// nothing (all or nothing). A row equal to the current revision stores nothing; any
+    /// other row becomes a new revision exactly as reportIndicatorValue makes one (audited,
+    /// in the change log). Prints a summary: rows read, stored, unchanged, refused.
+    /// Exits 1 when rows were refused.
+    Values {
+        /// The spreadsheet (its content decides the format, not its name).
+        file: std::path::PathBuf,
+        /// Report the values for this unit (only its tasks' indicators are accepted);
+        /// without it, any indicator, reported by no unit (a county-wide correction).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Check and count; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Store the valid rows even when others are refused.
+        #[arg(long)]
+        valid_rows_only: bool,
+        /// Write the refused rows to this file (CSV or XLSX by its extension).
+        #[arg(long)]
+        errors: Option<std::path::PathBuf>,
     },
 }
 
@@ -238,6 +270,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export(command) => export(&settings, command).await,
+        Command::Import(ImportCommand::Values { file, unit, dry_run, valid_rows_only, errors }) => {
+            import_values(&settings, file, unit, dry_run, valid_rows_only, errors).await
+        }
         Command::Keys(command) => {
             let db = Db::connect_existing(&settings).await?;
             crate::db::migrate::require_current(&db).await?;
@@ -323,6 +358,151 @@ async fn export(settings: &Settings, command: ExportCommand) -> anyhow::Result<(
     let bytes = format.render(&table)?;
     std::fs::write(&file.output, bytes).with_context(|| format!("cannot write {}", file.output.display()))?;
     eprintln!("{}: {} rows written to {}", table.title, table.rows.len(), file.output.display());
+    Ok(())
+}
+
+/// Progress of an import on the terminal: a bar (indicatif) when stderr is a terminal,
+/// else a plain line every 10,000 rows.
+struct ImportProgress {
+    bar: Option<indicatif::ProgressBar>,
+    phase: std::sync::Mutex<(&'static str, u64)>,
+}
+
+impl ImportProgress {
+    fn new() -> ImportProgress {
+        use std::io::IsTerminal as _;
+        let bar = std::io::stderr().is_terminal().then(indicatif::ProgressBar::no_length);
+        ImportProgress { bar, phase: std::sync::Mutex::new(("", 0)) }
+    }
+}
+
+impl crate::service::import::Progress for ImportProgress {
+    fn phase(&self, name: &'static str, total: Option<u64>) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = (name, 0);
+        }
+        match &self.bar {
+            Some(bar) => {
+                let style = match total {
+                    Some(_) => indicatif::ProgressStyle::with_template(
+                        "{msg:>9} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
+                    ),
+                    None => indicatif::ProgressStyle::with_template("{msg:>9} {spinner} {pos} rows ({per_sec})"),
+                };
+                if let Ok(style) = style {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.reset();
+                bar.set_length(total.unwrap_or(0));
+                if total.is_none() {
+                    bar.unset_length();
+                }
+                bar.set_message(name);
+            }
+            None => eprintln!("{name}: started{}", total.map(|t| format!(" ({t} rows)")).unwrap_or_default()),
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        match &self.bar {
+            Some(bar) => bar.inc(n),
+            None => {
+                if let Ok(mut p) = self.phase.lock() {
+                    p.1 += n;
+                    if p.1 % 10_000 < n {
+                        eprintln!("{}: {} rows", p.0, p.1);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `ecoplan import values FILE`.
+async fn import_values(
+    settings: &Settings,
+    file: std::path::PathBuf,
+    unit: Option<String>,
+    dry_run: bool,
+    valid_rows_only: bool,
+    errors: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use crate::service::export::FileFormat;
+    use crate::service::import::{self, ImportFile, ImportOptions, ImportSource};
+    use anyhow::Context as _;
+    let unit = unit.as_deref().map(UnitCode::parse).transpose()?;
+    let errors_format = match &errors {
+        Some(path) => Some(FileFormat::from_path(path).context("--errors must name a .csv or .xlsx file")?),
+        None => None,
+    };
+    std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let db = Db::connect_existing(settings).await?;
+    crate::db::migrate::require_current(&db).await?;
+    let unit = match unit {
+        Some(code) => {
+            let u = crate::service::units::get_unit(&db.conn, &code).await?;
+            let groups = crate::service::units::groups_of(&db.conn, &[u.id]).await?;
+            let group_ids: Vec<i32> = groups.get(&u.id).map(|g| g.iter().map(|g| g.id).collect()).unwrap_or_default();
+            Some((u.id, group_ids))
+        }
+        None => None,
+    };
+    let identity = Identity::command_line();
+    let scope = crate::auth::policy::import_scope(&identity, unit.as_ref().map(|(id, g)| (*id, g.as_slice())))?;
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let progress = std::sync::Arc::new(ImportProgress::new());
+    let started = std::time::Instant::now();
+    let summary = import::import_values(
+        &db,
+        Actor { identity: &identity, request_id: &request_id },
+        &scope,
+        &ImportFile { source: ImportSource::Path(file.clone()), name },
+        ImportOptions::from_settings(settings, dry_run, valid_rows_only),
+        progress.clone(),
+    )
+    .await?;
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}: {} rows read, {} stored, {} unchanged, {} refused{} in {:.1} s ({:.0} rows/s); receipt {}",
+        file.display(),
+        summary.rows_read,
+        summary.stored,
+        summary.unchanged,
+        summary.refused,
+        match (summary.dry_run, summary.committed) {
+            (true, _) => " (dry run: nothing written)",
+            (false, false) if summary.refused > 0 && !summary.valid_rows_only => " (all or nothing: nothing written)",
+            _ => "",
+        },
+        seconds,
+        summary.rows_read as f64 / seconds.max(1e-9),
+        summary.run_id.map(|i| i.to_string()).unwrap_or_default(),
+    );
+    for e in summary.errors.iter().take(20) {
+        eprintln!(
+            "row {}{}: {} {}",
+            e.row,
+            e.column.as_deref().map(|c| format!(" ({c})")).unwrap_or_default(),
+            e.code.as_str(),
+            e.message
+        );
+    }
+    if summary.errors.len() > 20 || summary.refused > summary.errors.len() as u64 {
+        eprintln!("… {} refused rows in all", summary.refused);
+    }
+    if let (Some(path), Some(format), Some(id)) = (&errors, errors_format, summary.run_id) {
+        let run = import::find_run(&db.conn, &identity, id).await?;
+        std::fs::write(path, format.render(&import::error_table(&run))?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("refused rows written to {}", path.display());
+    }
+    if summary.refused > 0 {
+        anyhow::bail!("{} rows were refused", summary.refused);
+    }
     Ok(())
 }
 

@@ -40,6 +40,8 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long a request body may take to arrive, in ms (408 after that).
     pub body_timeout_ms: u64,
+    /// Time an upload (a multipart request) may take to arrive, in milliseconds.
+    pub upload_timeout_ms: u64,
     /// Origins allowed to call the API from a browser (none by default), each
     /// `scheme://host[:port]`.
     pub cors_origins: Vec<String>,
@@ -155,6 +157,17 @@ pub struct LimitSettings {
     pub max_evidence_items: usize,
     /// Longest evidence entry, in characters.
     pub max_evidence_chars: usize,
+    /// Largest spreadsheet a bulk import takes over HTTP, in bytes (refused while it streams).
+    pub max_upload_bytes: u64,
+    /// Largest evidence file, in bytes (refused while it streams).
+    pub max_evidence_bytes: u64,
+    /// Most rows one import reads.
+    pub max_import_rows: u64,
+    /// Largest uncompressed size of an XLSX file's parts together, in bytes (a zip bomb is
+    /// refused by its directory, before anything is unpacked).
+    pub max_xlsx_uncompressed_bytes: u64,
+    /// Most refused rows an import reports and keeps (all are counted).
+    pub max_import_errors: usize,
 }
 
 /// Requests per token and per client address (state per instance).
@@ -250,6 +263,7 @@ pub struct RawSettings {
     pub max_tokens: usize,
     pub max_nesting: usize,
     pub body_timeout_ms: u64,
+    pub upload_timeout_ms: u64,
     pub max_page_size: i32,
     pub default_page_size: i32,
     pub rate_limit_per_minute: u32,
@@ -274,6 +288,11 @@ pub struct RawSettings {
     pub max_note_chars: usize,
     pub max_evidence_items: usize,
     pub max_evidence_chars: usize,
+    pub max_upload_bytes: u64,
+    pub max_evidence_bytes: u64,
+    pub max_import_rows: u64,
+    pub max_xlsx_uncompressed_bytes: u64,
+    pub max_import_errors: usize,
 }
 
 impl Default for RawSettings {
@@ -312,6 +331,7 @@ impl Default for RawSettings {
             max_tokens: 5_000,
             max_nesting: 40,
             body_timeout_ms: 10_000,
+            upload_timeout_ms: 120_000,
             max_page_size: 100,
             default_page_size: 50,
             rate_limit_per_minute: 600,
@@ -336,6 +356,11 @@ impl Default for RawSettings {
             max_note_chars: 2_000,
             max_evidence_items: 20,
             max_evidence_chars: 500,
+            max_upload_bytes: 32 * 1024 * 1024,
+            max_evidence_bytes: 20 * 1024 * 1024,
+            max_import_rows: 200_000,
+            max_xlsx_uncompressed_bytes: 256 * 1024 * 1024,
+            max_import_errors: 1_000,
         }
     }
 }
@@ -415,6 +440,7 @@ impl RawSettings {
                 workers: self.workers,
                 max_body_bytes: self.max_body_bytes,
                 body_timeout_ms: self.body_timeout_ms,
+                upload_timeout_ms: self.upload_timeout_ms,
                 cors_origins: parse_origins(&self.cors_origins)?,
                 cors_allowed_headers: parse_header_names(&self.cors_allowed_headers)?,
                 metrics_public: self.metrics_public,
@@ -464,6 +490,11 @@ impl RawSettings {
                 max_note_chars: self.max_note_chars,
                 max_evidence_items: self.max_evidence_items,
                 max_evidence_chars: self.max_evidence_chars,
+                max_upload_bytes: self.max_upload_bytes,
+                max_evidence_bytes: self.max_evidence_bytes,
+                max_import_rows: self.max_import_rows,
+                max_xlsx_uncompressed_bytes: self.max_xlsx_uncompressed_bytes,
+                max_import_errors: self.max_import_errors,
             },
             rate_limits: RateLimitSettings {
                 per_minute: self.rate_limit_per_minute,
@@ -596,6 +627,10 @@ impl Settings {
 
     pub fn body_timeout(&self) -> Duration {
         Duration::from_millis(self.server.body_timeout_ms.max(1))
+    }
+
+    pub fn upload_timeout(&self) -> Duration {
+        Duration::from_millis(self.server.upload_timeout_ms.max(1))
     }
 
     pub fn subscription_recheck(&self) -> Duration {

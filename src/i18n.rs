@@ -279,7 +279,7 @@ mod tests {
             serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("the catalog is JSON");
         let hole = HOLE.as_ref().expect("the hole pattern");
         let site = Regex::new(
-            r#"(?s)(AppError::(?:validation|forbidden|not_found|conflict|Validation|Forbidden|NotFound|Conflict|LimitExceeded)\(|AppError::Unauthenticated\(\s*AuthFailure::\w+,|refused\(AuthFailure::\w+,|Invalid::new\(|outcome\([^;]*?,)\s*(?:&?format!\(\s*)?"((?:[^"\\]|\\.)*)""#,
+            r#"(?s)(AppError::(?:validation|forbidden|not_found|conflict|Validation|Forbidden|NotFound|Conflict|LimitExceeded)\(|AppError::Unauthenticated\(\s*AuthFailure::\w+,|refused\(AuthFailure::\w+,|Invalid::new\(|outcome\([^;]*?,|row_error\(\s*RowCode::\w+,)\s*(?:&?format!\(\s*)?"((?:[^"\\]|\\.)*)""#,
         )
         .expect("the site pattern");
         let placeholder = Regex::new(r"\{([A-Za-z_][A-Za-z0-9_]*|)(?::\?)?\}").expect("the placeholder pattern");

@@ -14,6 +14,7 @@ mod m20261129_000005_create_change_log;
 mod m20261129_000006_create_data_version;
 mod m20261130_000007_create_database_incarnation;
 pub mod m20261201_000008_complete_the_plan;
+mod m20261202_000009_create_intake_tables;
 
 pub use m20261128_000002_seed_qinshui_plan::{PlanSeed, PLAN_SEED_JSON};
 pub use m20261201_000008_complete_the_plan::{Completion, COMPLETION_JSON};
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_create_data_version::Migration),
             Box::new(m20261130_000007_create_database_incarnation::Migration),
             Box::new(m20261201_000008_complete_the_plan::Migration),
+            Box::new(m20261202_000009_create_intake_tables::Migration),
         ]
     }
 }

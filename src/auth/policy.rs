@@ -77,6 +77,23 @@ pub fn authorize_report_on_task(identity: &Identity, assigned_unit_ids: &[i32]) 
     }
 }
 
+/// Evidence files are attached by a department that reports on the task, to its own
+/// unit's reports; they are read under the scope of the record they belong to.
+pub fn authorize_attach_evidence(
+    identity: &Identity,
+    assigned_unit_ids: &[i32],
+    record_unit_id: Option<i32>,
+) -> AppResult<()> {
+    match identity.role {
+        Role::Department if record_unit_id.is_some_and(|u| identity.unit_id() != Some(u)) => {
+            Err(AppError::forbidden("a department attaches evidence to its own unit's reports only"))
+        }
+        Role::Department if may_report_on_task(identity, assigned_unit_ids) => Ok(()),
+        Role::Department => Err(AppError::forbidden("this task is not assigned to your unit")),
+        _ => Err(AppError::forbidden("only the departments assigned to a task attach evidence to its reports")),
+    }
+}
+
 /// Verifying and rejecting reported values is the assessment office's work.
 pub fn may_review_values(identity: &Identity) -> bool {
     identity.role == Role::Assessor
@@ -226,6 +243,46 @@ pub fn calendar_scope(identity: &Identity, unit: Option<(i32, &[i32])>) -> AppRe
             Err(AppError::forbidden("a department sees only its own reporting calendar"))
         }
         Some((id, groups)) => Ok(TaskScope::AssignedTo(acting_units(id, groups))),
+    }
+}
+
+/// What a bulk import may write: the tasks whose indicators its rows may name, and the
+/// unit the values are reported for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportScope {
+    pub tasks: TaskScope,
+    /// The reporting unit (none: an administrator's county-wide import).
+    pub unit_id: Option<i32>,
+}
+
+/// A department imports its own unit's values (its tasks and its groups'); an
+/// administrator imports for a unit it names (that unit's tasks) or for the whole county;
+/// no other role imports.
+pub fn import_scope(identity: &Identity, unit: Option<(i32, &[i32])>) -> AppResult<ImportScope> {
+    match (identity.role, unit) {
+        (Role::Department, None) => match &identity.unit {
+            Some(own) => Ok(ImportScope { tasks: task_scope(identity), unit_id: Some(own.id) }),
+            None => Err(AppError::forbidden("a department token without a unit imports nothing")),
+        },
+        (Role::Department, Some((id, _))) if identity.unit.as_ref().map(|u| u.id) != Some(id) => {
+            Err(AppError::forbidden("a department imports only its own unit's values"))
+        }
+        (Role::Department, Some(_)) => import_scope(identity, None),
+        (Role::Admin, None) => Ok(ImportScope { tasks: TaskScope::All, unit_id: None }),
+        (Role::Admin, Some((id, groups))) => {
+            Ok(ImportScope { tasks: TaskScope::AssignedTo(acting_units(id, groups)), unit_id: Some(id) })
+        }
+        _ => Err(AppError::forbidden("only departments and administrators import values")),
+    }
+}
+
+/// An import's receipt (and its refused rows) is read by administrators and the assessment
+/// office, and by a department when the import was its own unit's.
+pub fn may_read_import_run(identity: &Identity, run_unit_id: Option<i32>) -> bool {
+    match identity.role {
+        Role::Admin | Role::Assessor => true,
+        Role::Department => run_unit_id.is_some() && identity.unit_id() == run_unit_id,
+        Role::Integration => false,
     }
 }
 

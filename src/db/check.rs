@@ -49,6 +49,9 @@ pub async fn schema(db: &Db) -> Result<(), String> {
     columns_of::<audit_event::Entity>(db).await?;
     columns_of::<change_log::Entity>(db).await?;
     columns_of::<domain::Entity>(db).await?;
+    columns_of::<evidence_blob::Entity>(db).await?;
+    columns_of::<evidence_file::Entity>(db).await?;
+    columns_of::<import_run::Entity>(db).await?;
     columns_of::<group_membership::Entity>(db).await?;
     columns_of::<indicator::Entity>(db).await?;
     columns_of::<indicator_code_alias::Entity>(db).await?;

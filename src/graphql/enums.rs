@@ -246,3 +246,41 @@ pub enum DueStatus {
     /// The deadline has passed and nothing that counts was reported.
     Overdue,
 }
+
+/// Why a row of an import was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "crate::service::import::RowCode")]
+pub enum ImportRowCode {
+    /// The row could not be read (not valid CSV, or not valid text in the file's encoding).
+    UnreadableRow,
+    /// A cell the row needs is empty.
+    MissingCell,
+    /// No indicator has the code.
+    UnknownIndicator,
+    /// The indicator belongs to tasks outside the import's scope (another unit's).
+    OutOfScope,
+    /// Not a period such as 2022, 2022-Q3 or 2022-07.
+    InvalidPeriod,
+    /// A period of another granularity than the indicator's frequency.
+    WrongGranularity,
+    /// A period that has not begun.
+    FuturePeriod,
+    /// Not a number (or an error value such as #DIV/0!).
+    NotANumber,
+    /// A number the indicator's kind does not admit (e.g. a percentage above 100).
+    OutOfRange,
+    /// Not 是/否 (yes/no).
+    NotYesNo,
+    /// A cell holds a formula; imports take entered values only.
+    Formula,
+    /// The same indicator and period as an earlier row.
+    DuplicateRow,
+    /// A note longer than allowed.
+    TextTooLong,
+    /// The expected revision is not a whole number of 0 or more.
+    InvalidRevision,
+    /// The expected revision is not the current one (someone reported since).
+    StaleRevision,
+    /// The row breaks another rule of reports (the message says which).
+    InvalidValue,
+}

@@ -19,8 +19,8 @@ use crate::domain::UnitCode;
 use crate::error::AppError;
 use crate::graphql::loader::{self, IndicatorById};
 use crate::graphql::object::{
-    Assessment, AuditEvent, Domain, Indicator, IndicatorValue, Plan, ScoringScheme, Section, SuperiorTarget, Task,
-    TaskProgress, Unit, Viewer,
+    Assessment, AuditEvent, Domain, EvidenceFile, ImportRun, Indicator, IndicatorValue, Plan, ScoringScheme, Section,
+    SuperiorTarget, Task, TaskProgress, Unit, Viewer,
 };
 use crate::graphql::{access, context};
 use crate::service::{assessment, audit, indicators, progress, targets, tasks, units, values};
@@ -41,6 +41,8 @@ pub enum Node {
     Assessment(Assessment),
     ScoringScheme(ScoringScheme),
     AuditEvent(AuditEvent),
+    ImportRun(ImportRun),
+    EvidenceFile(EvidenceFile),
     Viewer(Viewer),
 }
 
@@ -213,6 +215,16 @@ async fn resolve(
             let Some(scope) = absent_if_refused(policy::audit_scope(identity))? else { return Ok(None) };
             audit::find(&db.conn, &scope, n).await?.map(|e| Node::AuditEvent(AuditEvent(e)))
         }
+        "ImportRun" => match number() {
+            Some(n) => absent_if_refused(crate::service::import::find_run(&db.conn, identity, n).await)?
+                .map(|r| Node::ImportRun(ImportRun(r))),
+            None => None,
+        },
+        "EvidenceFile" => match number() {
+            Some(n) => absent_if_refused(crate::service::evidence::find(&db.conn, identity, n).await)?
+                .map(|f| Node::EvidenceFile(EvidenceFile(f))),
+            None => None,
+        },
         "Viewer" => policy::may_read_viewer(identity, &key).then(|| Node::Viewer(Viewer(identity.clone()))),
         _ => None,
     })

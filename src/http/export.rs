@@ -2,7 +2,9 @@
 //!
 //! - `GET /export/values.{csv|xlsx}?period=2022`: the current indicator values of a period;
 //! - `GET /export/self-evaluation.{csv|xlsx}?year=2022`: the annual self-evaluation table;
-//! - `GET /export/import-template.{csv|xlsx}?year=2022`: the caller's periods still to report.
+//! - `GET /export/import-template.{csv|xlsx}?year=2022`: the caller's periods still to report;
+//! - `GET /export/import-errors.{csv|xlsx}?run=12`: an import's refused rows, with an error
+//!   column (the import's unit, administrators and the assessment office).
 //!
 //! Authentication and rate limits are those of `POST /graphql`, and the rows are scoped by
 //! the same policy (a department gets only its own tasks' indicators). Errors have the
@@ -67,6 +69,11 @@ async fn export_file(req: &HttpRequest, file: &str, state: &AppState) -> AppResu
                     .await?,
                 format!("ecoplan-import-template-{year}"),
             )
+        }
+        Export::ImportErrors => {
+            let id = export::parse_run(export::required(&params, "run", "12")?)?;
+            let run = crate::service::import::find_run(&state.db.conn, &identity, id).await?;
+            (crate::service::import::error_table(&run), format!("ecoplan-import-errors-{id}"))
         }
     };
     let body = format.render(&table)?;

@@ -1,8 +1,10 @@
 //! The GraphQL endpoint over HTTP, following the GraphQL-over-HTTP specification.
 //!
-//! - POST takes `application/json` bodies only (415 otherwise), so a browser form or a
+//! - POST takes `application/json` bodies (415 for other types), so a browser form or a
 //!   `text/plain` request cannot run a mutation (CSRF); bodies over the limit are refused
-//!   with 413 before they are read whole; batches are refused.
+//!   with 413 before they are read whole; batches are refused. The one exception is a
+//!   file upload (`multipart/form-data`, [`super::upload`]), which must carry a header no
+//!   form can set.
 //! - GET runs queries only; a mutation by GET is 405 with `Allow: POST`.
 //! - The response is `application/graphql-response+json` when the client accepts it (then a
 //!   request that fails to parse or validate is 400) and `application/json` otherwise (200).
@@ -26,13 +28,13 @@ const JSON: &str = "application/json";
 
 /// The media type the response will use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ResponseType {
+pub(super) enum ResponseType {
     GraphqlResponse,
     Json,
 }
 
 impl ResponseType {
-    fn mime(self) -> &'static str {
+    pub(super) fn mime(self) -> &'static str {
         match self {
             ResponseType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
             ResponseType::Json => "application/json; charset=utf-8",
@@ -41,7 +43,7 @@ impl ResponseType {
 }
 
 /// Picks the response type from `Accept`; `None` when nothing acceptable is offered (406).
-fn negotiate(req: &HttpRequest) -> Option<ResponseType> {
+pub(super) fn negotiate(req: &HttpRequest) -> Option<ResponseType> {
     let Some(accept) = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(ResponseType::Json);
     };
@@ -148,7 +150,7 @@ async fn read_body(
 /// validation error (400 under `application/graphql-response+json`, 200 under
 /// `application/json`); a refused caller by the error's status, except the standard
 /// `PersistedQueryNotFound`, which Apollo's clients read from a 200 body.
-fn refuse_operation(refused: Refused, rt: ResponseType) -> HttpResponse {
+pub(super) fn refuse_operation(refused: Refused, rt: ResponseType) -> HttpResponse {
     let status = if refused.of_document {
         Some(if rt == ResponseType::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK })
     } else if matches!(refused.error, AppError::NotFound(_)) {
@@ -161,7 +163,7 @@ fn refuse_operation(refused: Refused, rt: ResponseType) -> HttpResponse {
 
 /// How an operation came over HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+pub(super) enum Method {
     Post,
     Get,
 }
@@ -176,18 +178,49 @@ async fn execute(
     rt: ResponseType,
 ) -> HttpResponse {
     let started = std::time::Instant::now();
-    let label = operation.operation_name.clone();
-    access::note_caller(req, &caller);
-    access::note_operation(req, label.as_deref(), None);
-    let admitted = match state.gate.admit(&caller, operation, &request_id::of(req)) {
+    let admitted = match admit(req, state, &caller, operation, started, rt) {
         Ok(a) => a,
+        Err(resp) => return *resp,
+    };
+    run_admitted(req, state, caller, admitted, method, rt, started).await
+}
+
+/// The gate's admission of an operation, or the refusal to answer with.
+pub(super) fn admit(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    operation: RawOperation,
+    started: std::time::Instant,
+    rt: ResponseType,
+) -> Result<gate::Admitted, Box<HttpResponse>> {
+    let label = operation.operation_name.clone();
+    access::note_caller(req, caller);
+    access::note_operation(req, label.as_deref(), None);
+    match state.gate.admit(caller, operation, &request_id::of(req)) {
+        Ok(a) => {
+            access::note_operation(req, a.name.as_deref(), a.kind);
+            Ok(a)
+        }
         Err(refused) => {
             metrics::record_graphql(label.as_deref(), refused.error.code(), started.elapsed());
             access::note_outcome(req, refused.error.code());
-            return refuse_operation(refused, rt);
+            Err(Box::new(refuse_operation(refused, rt)))
         }
-    };
-    access::note_operation(req, admitted.name.as_deref(), admitted.kind);
+    }
+}
+
+/// Executes and answers an admitted operation.
+pub(super) async fn run_admitted(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: Caller,
+    admitted: gate::Admitted,
+    method: Method,
+    rt: ResponseType,
+    started: std::time::Instant,
+) -> HttpResponse {
+    let label = admitted.operation_name.clone().or_else(|| admitted.name.clone());
     if admitted.kind == Some(OperationType::Subscription) && method == Method::Post {
         return refuse_operation(
             Refused::of_document(AppError::validation(
@@ -252,7 +285,7 @@ async fn execute(
 }
 
 /// The caller of an HTTP request, checked by the gate before anything else is read.
-async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, AppError> {
+pub(super) async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Caller, AppError> {
     state.gate.authenticate(authn::bearer_token(req), req.peer_addr().map(|a| a.ip())).await
 }
 
@@ -261,6 +294,9 @@ pub async fn post(req: HttpRequest, payload: web::Payload, state: web::Data<AppS
     let Some(rt) = negotiate(&req) else {
         return not_acceptable();
     };
+    if super::upload::is_multipart(&req) {
+        return super::upload::post(req, payload, state, rt).await;
+    }
     if !is_json_content_type(&req) {
         return refusal::refuse_as(
             AppError::validation("the request body must be application/json").into(),

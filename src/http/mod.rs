@@ -3,6 +3,7 @@
 pub mod access;
 pub mod authn;
 pub mod cache;
+pub mod evidence;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod metrics;
 pub mod refusal;
 pub mod request_id;
+pub mod upload;
 pub mod websocket;
 
 use std::sync::Arc;
@@ -74,6 +76,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(export::download))
             .route(web::head().to(export::download))
             .default_service(web::to(export::method_not_allowed)),
+    );
+    cfg.service(
+        web::resource("/evidence/{id}")
+            .route(web::get().to(evidence::download))
+            .default_service(web::to(evidence::method_not_allowed)),
     );
     cfg.service(
         web::resource("/graphiql/{file}")

@@ -201,13 +201,15 @@ pub enum Export {
     SelfEvaluation,
     /// What a department fills in: its indicators' periods still to report.
     ImportTemplate,
+    /// The refused rows of an import, with an error column.
+    ImportErrors,
 }
 
 /// `values.csv` → (Values, Csv); NOT_FOUND for any other name.
 pub fn parse_file_name(name: &str) -> AppResult<(Export, FileFormat)> {
     let unknown = || {
         AppError::not_found(format!(
-            "no export is named {name:?}; use values, self-evaluation or import-template, as .csv or .xlsx"
+            "no export is named {name:?}; use values, self-evaluation, import-template or import-errors, as .csv or .xlsx"
         ))
     };
     let (stem, extension) = name.rsplit_once('.').ok_or_else(unknown)?;
@@ -215,6 +217,7 @@ pub fn parse_file_name(name: &str) -> AppResult<(Export, FileFormat)> {
         "values" => Export::Values,
         "self-evaluation" => Export::SelfEvaluation,
         "import-template" => Export::ImportTemplate,
+        "import-errors" => Export::ImportErrors,
         _ => return Err(unknown()),
     };
     let format = match extension {
@@ -244,7 +247,16 @@ pub fn resource(file: &str, params: &HashMap<String, String>) -> AppResult<Strin
             let year = crate::service::assessment::plan_year(parse_year(required(params, "year", "2022")?)?)?;
             format!("/export/{file}?year={}", year.get())
         }
+        Export::ImportErrors => format!("/export/{file}?run={}", parse_run(required(params, "run", "12")?)?),
     })
+}
+
+/// An import's receipt number.
+pub fn parse_run(s: &str) -> AppResult<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::validation(format!("run {s:?} is not an import's number such as 12")))
 }
 
 /// A link that downloads `resource` as the caller, without a header, until it expires:

@@ -52,26 +52,29 @@ pub struct ValueReport {
 }
 
 /// A report checked against its indicator: what will be stored.
-struct CheckedReport {
-    period: Period,
-    value: Option<ExactDecimal>,
-    implemented: Option<bool>,
-    note: Option<String>,
-    evidence: Vec<String>,
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedReport {
+    pub period: Period,
+    pub value: Option<ExactDecimal>,
+    pub implemented: Option<bool>,
+    pub note: Option<String>,
+    pub evidence: Vec<String>,
 }
 
-fn check_report(indicator: &indicator::Model, report: &ValueReport, limits: TextLimits) -> AppResult<CheckedReport> {
+/// Checks a report against its indicator (granularity, a period begun, the kind's value,
+/// text limits): the same rules for one report and for each row of an import.
+pub(crate) fn check_report(
+    indicator: &indicator::Model,
+    report: &ValueReport,
+    limits: TextLimits,
+) -> AppResult<CheckedReport> {
     let (kind, frequency) = (indicator.kind, indicator.frequency);
     let period = report.period;
     if period.frequency() != frequency {
         return Err(AppError::validation(format!(
             "{} is reported {}: period {period} has the wrong granularity",
             indicator.code,
-            match frequency {
-                Frequency::Annual => "per year (e.g. 2021)",
-                Frequency::Quarterly => "per quarter (e.g. 2021-Q3)",
-                Frequency::Monthly => "per month (e.g. 2021-07)",
-            }
+            granularity(frequency)
         )));
     }
     if period.is_future(period::today_in_county(crate::clock::now())) {
@@ -103,6 +106,15 @@ fn check_report(indicator: &indicator::Model, report: &ValueReport, limits: Text
         note: text::optional_bounded("note", report.note.as_deref(), limits.note_chars)?,
         evidence: text::evidence(&report.evidence, limits.evidence_items, limits.evidence_chars)?,
     })
+}
+
+/// How often an indicator of `frequency` is reported, in words (with an example period).
+pub(crate) fn granularity(frequency: Frequency) -> &'static str {
+    match frequency {
+        Frequency::Annual => "per year (e.g. 2021)",
+        Frequency::Quarterly => "per quarter (e.g. 2021-Q3)",
+        Frequency::Monthly => "per month (e.g. 2021-07)",
+    }
 }
 
 /// The current revision: the latest one not rejected.
@@ -191,6 +203,73 @@ async fn try_report(
             return Ok(Attempt::Done(find_value(tx, id).await?));
         }
     }
+    let unit_id = actor.identity.unit_id();
+    let (stored, record) = match append_revision(
+        tx,
+        &actor.identity.subject,
+        unit_id,
+        indicator,
+        checked,
+        expected_revision,
+        Sameness::StoreAnyway,
+    )
+    .await?
+    {
+        Appended::Stored(stored, record) => (stored, record),
+        Appended::Unchanged(current) => return Ok(Attempt::Done(current)),
+        Appended::LostRace => return Ok(Attempt::LostRace),
+    };
+    if let Some(key) = idempotency {
+        if !idempotency::remember(tx, key, stored.id).await? {
+            // A concurrent request with the same key committed first: replay it.
+            return Ok(Attempt::LostRace);
+        }
+    }
+    write.commit(actor, record).await?;
+    Ok(Attempt::Done(stored))
+}
+
+/// Whether a report equal to the current revision is stored again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sameness {
+    /// `reportIndicatorValue`: every report is a revision (the department said it again).
+    StoreAnyway,
+    /// A bulk import: a row saying what the current revision says stores nothing.
+    SkipEqual,
+}
+
+/// What [`append_revision`] did.
+pub(crate) enum Appended {
+    /// A new revision, with the record of the write (audit event and change).
+    Stored(indicator_value::Model, Record),
+    /// The report equals the current revision (with [`Sameness::SkipEqual`]).
+    Unchanged(indicator_value::Model),
+    /// A concurrent writer took the revision number: try again.
+    LostRace,
+}
+
+/// Whether a checked report says what a stored revision says: the same value (or yes/no),
+/// and the same note unless the report has none.
+fn says_the_same(checked: &CheckedReport, current: &indicator_value::Model) -> bool {
+    checked.value == current.value
+        && checked.implemented == current.implemented
+        && (checked.note.is_none() || checked.note == current.note)
+        && (checked.evidence.is_empty() || json!(checked.evidence) == current.evidence)
+}
+
+/// Appends a revision of the indicator's value for the period in `tx`, as reported for
+/// `unit_id` by `reported_by`: the one rule of revisions (the optimistic check, the current flag, the next
+/// number), shared by `reportIndicatorValue` and bulk imports. The caller records the
+/// returned [`Record`] with its [`Write`].
+pub(crate) async fn append_revision(
+    tx: &sea_orm::DatabaseTransaction,
+    reported_by: &str,
+    unit_id: Option<i32>,
+    indicator: &indicator::Model,
+    checked: &CheckedReport,
+    expected_revision: Option<i32>,
+    sameness: Sameness,
+) -> AppResult<Appended> {
     let period = checked.period.to_string();
     // The current revision and the latest one (at most two rows, by index, however many
     // revisions the period has).
@@ -220,6 +299,9 @@ async fn try_report(
             )));
         }
     }
+    if let Some(c) = current.filter(|c| sameness == Sameness::SkipEqual && says_the_same(checked, c)) {
+        return Ok(Appended::Unchanged(c.clone()));
+    }
     let next = revisions.iter().map(|r| r.revision).max().unwrap_or(0) + 1;
     move_current(tx, current.map(|c| c.id), None).await?;
     let row = indicator_value::ActiveModel {
@@ -230,8 +312,8 @@ async fn try_report(
         value: Set(checked.value),
         implemented: Set(checked.implemented),
         status: Set(ValueStatus::Submitted),
-        unit_id: Set(actor.identity.unit_id()),
-        reported_by: Set(actor.identity.subject.clone()),
+        unit_id: Set(unit_id),
+        reported_by: Set(reported_by.to_string()),
         reported_at: Set(crate::clock::now()),
         note: Set(checked.note.clone()),
         evidence: Set(json!(checked.evidence)),
@@ -242,22 +324,15 @@ async fn try_report(
     };
     let stored = match row.insert(tx).await {
         Ok(v) => v,
-        Err(e) if is_unique_violation(&e) => return Ok(Attempt::LostRace),
+        Err(e) if is_unique_violation(&e) => return Ok(Appended::LostRace),
         Err(e) => return Err(e.into()),
     };
-    if let Some(key) = idempotency {
-        if !idempotency::remember(tx, key, stored.id).await? {
-            // A concurrent request with the same key committed first: replay it.
-            return Ok(Attempt::LostRace);
-        }
-    }
     let record = Record::new("indicator_value.report", "indicator_value", value_key(indicator, &stored))
-        .scope(actor.identity.unit_id())
+        .scope(unit_id)
         .before(current.map(audit_json))
         .after(Some(audit_json(&stored)))
         .change(ChangeKind::Value, ChangeOperation::Upsert, stored.id, Some(indicator.task_id));
-    write.commit(actor, record).await?;
-    Ok(Attempt::Done(stored))
+    Ok(Appended::Stored(stored, record))
 }
 
 /// The assessment office's decision on a revision.

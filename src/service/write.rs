@@ -103,12 +103,14 @@ impl Record {
 /// A write transaction in progress.
 pub struct Write {
     tx: WriteTx,
+    /// How many records [`Write::append`] wrote.
+    recorded: usize,
 }
 
 impl Write {
     /// Begins a write (on SQLite: takes the write lock first).
     pub async fn begin(db: &Db) -> AppResult<Write> {
-        Ok(Write { tx: db.begin_unaudited().await? })
+        Ok(Write { tx: db.begin_unaudited().await?, recorded: 0 })
     }
 
     /// The transaction, for the write's own statements.
@@ -117,7 +119,14 @@ impl Write {
     }
 
     /// Records the audit event and the changes, and commits all of it at once.
-    pub async fn commit(self, actor: Actor<'_>, record: Record) -> AppResult<()> {
+    pub async fn commit(mut self, actor: Actor<'_>, record: Record) -> AppResult<()> {
+        self.append(actor, record).await?;
+        self.tx.commit().await
+    }
+
+    /// Records one of the many writes of one transaction (a bulk import): its audit event
+    /// and changes now, in the transaction; [`Write::finish`] commits them all.
+    pub async fn append(&mut self, actor: Actor<'_>, record: Record) -> AppResult<()> {
         let conn: &DatabaseTransaction = &self.tx;
         for c in &record.changes {
             changes::record(
@@ -147,6 +156,16 @@ impl Write {
             },
         )
         .await?;
+        self.recorded += 1;
+        Ok(())
+    }
+
+    /// Commits what [`Write::append`] recorded; with nothing recorded, rolls back instead
+    /// (a transaction without an audit event never commits).
+    pub async fn finish(self) -> AppResult<()> {
+        if self.recorded == 0 {
+            return Ok(());
+        }
         self.tx.commit().await
     }
 }

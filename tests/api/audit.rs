@@ -68,8 +68,27 @@ async fn departments_read_their_own_events_and_integration_none() {
     assert_eq!(error_code(&body), "FORBIDDEN");
 }
 
+/// Runs a mutation of the table; one that takes `$file` is sent as an upload (a one-row
+/// spreadsheet, or a PDF for evidence).
+async fn run(app: &crate::helpers::TestApp, document: &str, token: &str) -> serde_json::Value {
+    if !document.contains("$file") {
+        return app.graphql(document, json!({}), token).await;
+    }
+    let (bytes, name, content_type) = if document.contains("importIndicatorValues") {
+        ("指标代码,周期,数值\nstraw_utilization_rate,2023,93\n".as_bytes().to_vec(), "v.csv", "text/csv")
+    } else {
+        (b"%PDF-1.4\n%%EOF\n".to_vec(), "a.pdf", "application/pdf")
+    };
+    let upload = crate::helpers::Upload { path: "variables.file", bytes, name, content_type };
+    let (status, body) = app.upload_graphql(document, json!({ "file": null }), upload, token, None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// The invariant behind `service::write`, over the API: every mutation of the schema, when
-/// it succeeds, leaves exactly one audit event (of its own action) in the same commit, and
+/// it succeeds, leaves exactly one audit event (of its own action) in the same commit (an
+/// import that stores rows adds one per row, as `reportIndicatorValue` would: the table's
+/// is a dry run, whose only event is its receipt), and
 /// when it is refused, none and no change either. The table must name every mutation the
 /// schema has, so a new mutation cannot be added without joining it.
 #[tokio::test]
@@ -102,6 +121,8 @@ async fn every_mutation_is_audited_once_and_a_refused_one_leaves_nothing() {
         ("finalizeAssessments", &assessor, r#"mutation { finalizeAssessments(input: { year: 2022 }) { __typename } }"#.into(), "assessment.finalize"),
         ("setIndicatorFrequency", &admin, r#"mutation { setIndicatorFrequency(input: { indicatorCode: "green_building_share", frequency: QUARTERLY, reason: "市考核办要求按季度报送" }) { __typename } }"#.into(), "indicator.frequency.set"),
         ("createExportLink", &farm, r#"mutation { createExportLink(input: { file: "values.xlsx", period: "2022" }) { url } }"#.into(), "export.link"),
+        ("importIndicatorValues", &farm, r#"mutation($file: Upload!) { importIndicatorValues(input: { file: $file, dryRun: true }) { __typename } }"#.into(), "indicator_value.import"),
+        ("attachEvidenceFile", &farm, format!(r#"mutation($file: Upload!) {{ attachEvidenceFile(input: {{ valueId: "{}", file: $file }}) {{ __typename }} }}"#, first["id"].as_str().unwrap()), "evidence_file.attach"),
         ("revokeToken", &admin, format!(r#"mutation {{ revokeToken(input: {{ tokenId: "{other_jti}" }}) {{ __typename }} }}"#), "token.revoke"),
     ];
 
@@ -123,11 +144,11 @@ async fn every_mutation_is_audited_once_and_a_refused_one_leaves_nothing() {
         let of_action = format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}'");
         let (before_events, before_changes) = (events().await, changes().await);
         let before_action = app.count(&of_action).await;
-        let refused = app.graphql(document, json!({}), &integration).await;
+        let refused = run(&app, document, &integration).await;
         assert_eq!(error_code(&refused), "FORBIDDEN", "{name} as INTEGRATION: {refused}");
         assert_eq!((events().await, changes().await), (before_events, before_changes), "{name}: refused, yet written");
         // Then allowed: one event, of its own action.
-        let done = app.graphql(document, json!({}), token).await;
+        let done = run(&app, document, token).await;
         assert!(done.get("errors").is_none(), "{name}: {done}");
         assert_eq!(events().await, before_events + 1, "{name}: one audit event");
         assert_eq!(app.count(&of_action).await, before_action + 1, "{name}: recorded as {action}");

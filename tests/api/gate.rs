@@ -17,9 +17,11 @@ enum Door {
     HttpPost,
     HttpGet,
     WebSocket,
+    /// A GraphQL multipart request (an upload), with a file.
+    Upload,
 }
 
-const DOORS: [Door; 3] = [Door::HttpPost, Door::HttpGet, Door::WebSocket];
+const DOORS: [Door; 4] = [Door::HttpPost, Door::HttpGet, Door::WebSocket, Door::Upload];
 
 /// What happens to the token between opening a WebSocket and sending the attack.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,6 +87,20 @@ async fn http(app: &TestApp, door: Door, token: &str, payload: &Value) -> Result
             .send()
             .await
             .unwrap(),
+        Door::Upload => {
+            let form = reqwest::multipart::Form::new()
+                .text("operations", payload.to_string())
+                .text("map", json!({ "0": ["variables.file"] }).to_string())
+                .part("0", reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec()).file_name("a.pdf"));
+            app.client
+                .post(format!("{}/graphql", app.address))
+                .header("apollo-require-preflight", "true")
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
         _ => {
             let mut params = vec![("query", payload["query"].as_str().unwrap_or_default().to_string())];
             if let Some(v) = payload.get("variables") {

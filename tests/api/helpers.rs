@@ -549,3 +549,49 @@ pub mod ws {
         }
     }
 }
+
+/// A file for a GraphQL multipart request.
+pub struct Upload<'a> {
+    /// The variable path the file goes to, e.g. `variables.input.file`.
+    pub path: &'a str,
+    pub bytes: Vec<u8>,
+    pub name: &'a str,
+    pub content_type: &'a str,
+}
+
+impl TestApp {
+    /// POSTs a GraphQL multipart request (one file), with the CSRF header; returns (HTTP
+    /// status, body).
+    pub async fn upload_graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        file: Upload<'_>,
+        token: &str,
+        language: Option<&str>,
+    ) -> (u16, Value) {
+        let operations = json!({ "query": query, "variables": variables });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": [file.path] }).to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(file.bytes)
+                    .file_name(file.name.to_string())
+                    .mime_str(file.content_type)
+                    .expect("a media type"),
+            );
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("apollo-require-preflight", "true")
+            .bearer_auth(token)
+            .multipart(form);
+        if let Some(l) = language {
+            req = req.header("accept-language", l);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+    }
+}

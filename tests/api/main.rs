@@ -22,6 +22,7 @@ mod health;
 mod hostile;
 mod http;
 mod i18n;
+mod intake;
 mod integration;
 mod keys;
 mod limits;

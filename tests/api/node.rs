@@ -6,10 +6,12 @@ use serde_json::{json, Value};
 use crate::helpers::{error_code, spawn_app};
 
 /// The entity types of the schema: each must implement Node.
-const ENTITIES: [&str; 13] = [
+const ENTITIES: [&str; 15] = [
     "Assessment",
     "AuditEvent",
     "Domain",
+    "EvidenceFile",
+    "ImportRun",
     "Indicator",
     "IndicatorValue",
     "Plan",
@@ -80,6 +82,32 @@ async fn node_fetches_every_kind_of_entity_again() {
             &admin,
         )
         .await;
+    let upload = |query: &'static str, bytes: Vec<u8>, name: &'static str, content_type: &'static str, vars: Value| {
+        let (app, water) = (&app, water.clone());
+        async move {
+            let file = crate::helpers::Upload { path: "variables.input.file", bytes, name, content_type };
+            let (status, body) = app.upload_graphql(query, vars, file, &water, None).await;
+            assert_eq!(status, 200, "{body}");
+            assert!(body.get("errors").is_none(), "{body}");
+            body["data"].clone()
+        }
+    };
+    let import = upload(
+        "mutation($input: ImportIndicatorValuesInput!) { importIndicatorValues(input: $input) { importRun { id } } }",
+        "指标代码,周期,数值\nnatural_shoreline_retention_rate,2021,60\n".as_bytes().to_vec(),
+        "v.csv",
+        "text/csv",
+        json!({ "input": { "file": null, "dryRun": true } }),
+    )
+    .await;
+    let evidence = upload(
+        "mutation($input: AttachEvidenceFileInput!) { attachEvidenceFile(input: $input) { evidenceFile { id } } }",
+        b"%PDF-1.4\n%%EOF\n".to_vec(),
+        "a.pdf",
+        "application/pdf",
+        json!({ "input": { "file": null, "valueId": value["id"] } }),
+    )
+    .await;
     let data = app
         .data(
             r#"{ plan { id } domains { id } sections { id } task(number: 3) { id } unit(code: "water_resources_bureau") { id }
@@ -106,6 +134,8 @@ async fn node_fetches_every_kind_of_entity_again() {
         ("ScoringScheme", data["scoringScheme"]["id"].clone()),
         ("AuditEvent", data["auditEvents"]["edges"][0]["node"]["id"].clone()),
         ("Viewer", data["me"]["id"].clone()),
+        ("ImportRun", import["importIndicatorValues"]["importRun"]["id"].clone()),
+        ("EvidenceFile", evidence["attachEvidenceFile"]["evidenceFile"]["id"].clone()),
     ];
     assert_eq!(ids.len(), ENTITIES.len());
     round_trip(&app, &admin, &ids).await;

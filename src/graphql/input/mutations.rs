@@ -183,12 +183,15 @@ pub struct AssessmentFilter {
 /// A download to make a browser link for.
 #[derive(Debug, Clone, InputObject)]
 pub struct CreateExportLinkInput {
-    /// `values.csv`, `values.xlsx`, `self-evaluation.csv` or `self-evaluation.xlsx`.
+    /// `values`, `self-evaluation`, `import-template` or `import-errors`, as `.csv` or
+    /// `.xlsx` (e.g. `values.xlsx`).
     pub file: String,
     /// For `values.*`: the period.
     pub period: Option<Period>,
-    /// For `self-evaluation.*`: the year.
+    /// For `self-evaluation.*` and `import-template.*`: the year.
     pub year: Option<i32>,
+    /// For `import-errors.*`: the import's `id`.
+    pub run: Option<ID>,
 }
 
 /// A token to revoke.
@@ -198,4 +201,34 @@ pub struct RevokeTokenInput {
     pub token_id: String,
     /// Why (kept in the audit trail).
     pub reason: Option<String>,
+}
+
+/// A spreadsheet of indicator values to import (the import template, filled in).
+#[derive(InputObject)]
+pub struct ImportIndicatorValuesInput {
+    /// The file, as a GraphQL multipart request sends it: CSV (UTF-8 with or without a BOM,
+    /// or GB18030) or XLSX, decided by its content.
+    pub file: async_graphql::Upload,
+    /// An administrator's import for one unit (only its tasks' indicators); a department's
+    /// import is always its own unit's (naming another unit is FORBIDDEN).
+    pub unit_code: Option<String>,
+    /// Check and count; store nothing.
+    #[graphql(default = false)]
+    pub dry_run: bool,
+    /// Store the valid rows even when others are refused (default: one refused row stores
+    /// nothing).
+    #[graphql(default = false)]
+    pub valid_rows_only: bool,
+}
+
+/// A file to attach as evidence to exactly one value revision or progress version.
+#[derive(InputObject)]
+pub struct AttachEvidenceFileInput {
+    /// The value revision's `id`.
+    pub value_id: Option<ID>,
+    /// The progress version's `id`.
+    pub progress_id: Option<ID>,
+    /// The file (PDF, OFD, JPEG, PNG, DOCX or XLSX, decided by its content; at most the
+    /// configured size, 20 MB by default).
+    pub file: async_graphql::Upload,
 }

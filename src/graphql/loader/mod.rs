@@ -4,6 +4,7 @@
 mod assignments;
 mod by_id;
 mod current_values;
+mod evidence;
 mod indicator;
 mod latest_progress;
 pub mod prime;
@@ -20,6 +21,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 pub use assignments::AssignmentsOfTask;
 pub use by_id::{ProgressById, SuperiorTargetById, ValueById};
 pub use current_values::CurrentValues;
+pub use evidence::EvidenceOf;
 pub use indicator::IndicatorById;
 pub use latest_progress::LatestProgress;
 pub use section_tasks::TasksOfSection;
@@ -79,6 +81,7 @@ pub fn register_into(data: &mut async_graphql::Data, db: &Db, identity: &Identit
     add(data, loader(ValueById { db: db.clone() }), caching);
     add(data, loader(ProgressById { db: db.clone() }), caching);
     add(data, loader(SuperiorTargetById { db: db.clone() }), caching);
+    add(data, loader(EvidenceOf { db: db.clone() }), caching);
 }
 
 /// The registered loader of type `T`.

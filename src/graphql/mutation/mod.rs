@@ -3,6 +3,7 @@
 
 mod assessment;
 mod configuration;
+mod intake;
 mod progress;
 mod tokens;
 mod values;
@@ -17,4 +18,5 @@ pub struct MutationRoot(
     configuration::ConfigurationMutation,
     assessment::AssessmentMutation,
     tokens::TokenMutation,
+    intake::IntakeMutation,
 );

@@ -52,6 +52,9 @@ impl TokenMutation {
         if let Some(y) = input.year {
             params.insert("year".to_string(), y.to_string());
         }
+        if let Some(r) = input.run {
+            params.insert("run".to_string(), r.to_string());
+        }
         let resource = export::resource(&input.file, &params).map_err(|e| match e {
             AppError::NotFound(m) => AppError::Validation(m),
             other => other,

@@ -52,6 +52,18 @@ impl TaskProgress {
         self.0.summary.as_deref()
     }
 
+    /// Evidence files attached to this version (documents, photos), oldest first.
+    async fn evidence_files(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::object::EvidenceFile>> {
+        let files = crate::graphql::loader::get::<crate::graphql::loader::EvidenceOf>(ctx)?
+            .load_one(crate::service::evidence::Attachment::Progress(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(files.into_iter().map(crate::graphql::object::EvidenceFile).collect())
+    }
+
     /// Evidence: links or document numbers.
     async fn evidence(&self) -> Vec<String> {
         json_strings(&self.0.evidence)

@@ -75,6 +75,18 @@ impl IndicatorValue {
         self.0.note.as_deref()
     }
 
+    /// Evidence files attached to this revision (documents, photos), oldest first.
+    async fn evidence_files(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::object::EvidenceFile>> {
+        let files = loader::get::<crate::graphql::loader::EvidenceOf>(ctx)?
+            .load_one(crate::service::evidence::Attachment::Value(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(files.into_iter().map(crate::graphql::object::EvidenceFile).collect())
+    }
+
     /// Evidence: links or document numbers.
     async fn evidence(&self) -> Vec<String> {
         json_strings(&self.0.evidence)
