@@ -15,8 +15,10 @@
 //!    request: allow-list, nesting, document limits; then it runs as a POST would (a
 //!    subscription is refused, a query answered).
 //! 4. Files are streamed to temporary files (deleted when the request ends), each refused
-//!    with 413 as soon as it exceeds its limit — the evidence limit, or the import limit when
-//!    the operation imports values — so memory stays flat whatever is sent. The whole
+//!    with 413 as soon as the request's files together exceed the limit — the evidence
+//!    limit, or the import limit when the operation imports values — so memory stays flat
+//!    and the disk bounded whatever is sent. A part named twice, or not in the `map`, is
+//!    refused. The whole
 //!    request must arrive within the upload timeout (408).
 
 use std::collections::HashMap;
@@ -83,9 +85,14 @@ pub(super) async fn post(
         Err(e) => return refusal::refuse_as(e.into(), None, rt.mime()),
     };
     let started = std::time::Instant::now();
-    let work = receive(&req, payload, &state, caller, rt, started);
-    match tokio::time::timeout(state.settings.upload_timeout(), work).await {
-        Ok(resp) => resp,
+    // The timeout bounds the upload's arrival, not the operation it carries (an import that
+    // takes longer runs to its end; cutting it would not say whether it committed).
+    let received =
+        tokio::time::timeout(state.settings.upload_timeout(), receive(&req, payload, &state, &caller, rt, started))
+            .await;
+    match received {
+        Ok(Ok(admitted)) => transport::run_admitted(&req, &state, caller, admitted, Method::Post, rt, started).await,
+        Ok(Err(resp)) => *resp,
         Err(_) => refuse_and_close(
             AppError::LimitExceeded(format!(
                 "the upload did not arrive within {} ms",
@@ -110,124 +117,111 @@ async fn read_small(field: &mut actix_multipart::Field, limit: usize, what: &str
     Ok(out)
 }
 
+/// Reads the request: the operation (admitted by the gate) with its files attached.
 async fn receive(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-    caller: crate::gate::Caller,
+    caller: &crate::gate::Caller,
     rt: ResponseType,
     started: std::time::Instant,
-) -> HttpResponse {
-    let bad = |e: AppError| refusal::refuse_as(e.into(), Some(StatusCode::BAD_REQUEST), rt.mime());
-    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+) -> Result<crate::gate::Admitted, Box<HttpResponse>> {
+    let bad = |e: AppError| Box::new(refusal::refuse_as(e.into(), Some(StatusCode::BAD_REQUEST), rt.mime()));
+    let too_large = |e: AppError| Box::new(refuse_and_close(e, StatusCode::PAYLOAD_TOO_LARGE, rt));
     let malformed =
         |e: actix_multipart::MultipartError| AppError::validation(format!("the multipart body is malformed: {e}"));
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
     // 1. `operations`, 2. `map`, in this order (the spec's).
     let mut operations = match parts.next().await {
         Some(Ok(field)) if field.name() == Some("operations") => field,
-        Some(Err(e)) => return bad(malformed(e)),
-        _ => return bad(AppError::validation("a multipart request begins with the `operations` part")),
+        Some(Err(e)) => return Err(bad(malformed(e))),
+        _ => return Err(bad(AppError::validation("a multipart request begins with the `operations` part"))),
     };
     let read = read_small(&mut operations, state.settings.server.max_body_bytes, "operations").await;
     // The multipart stream moves on to the next part only once this one is dropped.
     drop(operations);
     let operations = match read {
         Ok(bytes) => bytes,
-        Err(e @ AppError::LimitExceeded(_)) => return refuse_and_close(e, StatusCode::PAYLOAD_TOO_LARGE, rt),
-        Err(e) => return bad(e),
+        Err(e @ AppError::LimitExceeded(_)) => return Err(too_large(e)),
+        Err(e) => return Err(bad(e)),
     };
     let operation = match serde_json::from_slice::<serde_json::Value>(&operations) {
         Ok(v) => RawOperation::from_json(v),
         Err(_) => Err(AppError::validation("the `operations` part is not valid JSON")),
     };
-    let operation = match operation {
-        Ok(o) => o,
-        Err(e) => return bad(e),
-    };
+    let operation = operation.map_err(bad)?;
     let mut map_field = match parts.next().await {
         Some(Ok(field)) if field.name() == Some("map") => field,
-        Some(Err(e)) => return bad(malformed(e)),
-        _ => return bad(AppError::validation("the `operations` part is followed by the `map` part")),
+        Some(Err(e)) => return Err(bad(malformed(e))),
+        _ => return Err(bad(AppError::validation("the `operations` part is followed by the `map` part"))),
     };
     let read = read_small(&mut map_field, MAX_MAP_BYTES, "map").await;
     drop(map_field);
-    let map = match read {
-        Ok(bytes) => bytes,
-        Err(e) => return bad(e),
-    };
-    let map: HashMap<String, Vec<String>> = match serde_json::from_slice(&map) {
-        Ok(m) => m,
-        Err(_) => {
-            return bad(AppError::validation("the `map` part must be a JSON object of file names to variable paths"))
-        }
-    };
+    let map: HashMap<String, Vec<String>> = serde_json::from_slice(&read.map_err(bad)?).map_err(|_| {
+        bad(AppError::validation("the `map` part must be a JSON object of file names to variable paths"))
+    })?;
     if map.len() > MAX_FILES {
-        return bad(AppError::LimitExceeded(format!("at most {MAX_FILES} files are accepted in one request")));
+        return Err(bad(AppError::LimitExceeded(format!("at most {MAX_FILES} files are accepted in one request"))));
     }
     // The gate admits the operation before any file is read.
-    let mut admitted = match transport::admit(req, state, &caller, operation, started, rt) {
-        Ok(a) => a,
-        Err(resp) => return *resp,
-    };
+    let mut admitted = transport::admit(req, state, caller, operation, started, rt)?;
     let limits = &state.settings.limits;
+    // The limit applies to the request's files together.
     let limit = if admitted.root_fields.iter().any(|f| f == "importIndicatorValues") {
         limits.max_upload_bytes
     } else {
         limits.max_evidence_bytes
     };
-    let mut received = 0;
+    let mut left = limit;
+    let mut received: std::collections::HashSet<String> = std::collections::HashSet::new();
     while let Some(field) = parts.next().await {
-        let mut field = match field {
-            Ok(f) => f,
-            Err(e) => return bad(malformed(e)),
-        };
+        let mut field = field.map_err(|e| bad(malformed(e)))?;
         let name = field.name().unwrap_or_default().to_string();
         let Some(paths) = map.get(&name) else {
-            return bad(AppError::validation(format!("the file part {name:?} is not in the `map`")));
+            return Err(bad(AppError::validation(format!("the file part {name:?} is not in the `map`"))));
         };
+        if !received.insert(name.clone()) {
+            return Err(bad(AppError::validation(format!("the file part {name:?} is sent twice"))));
+        }
         let file_name = field
             .content_disposition()
             .and_then(|d| d.get_filename())
             .map(str::to_string)
             .unwrap_or_else(|| name.clone());
         let content_type = field.content_type().map(|m| m.essence_str().to_string());
-        let spooled = spool(&mut field, limit).await;
+        let spooled = spool(&mut field, &mut left, limit).await;
         drop(field);
         let spooled = match spooled {
             Ok(f) => f,
-            Err(e @ AppError::LimitExceeded(_)) => return refuse_and_close(e, StatusCode::PAYLOAD_TOO_LARGE, rt),
-            Err(e @ AppError::Validation(_)) => return bad(e),
-            Err(e) => return refusal::refuse_as(e.into(), None, rt.mime()),
+            Err(e @ AppError::LimitExceeded(_)) => return Err(too_large(e)),
+            Err(e @ AppError::Validation(_)) => return Err(bad(e)),
+            Err(e) => return Err(Box::new(refusal::refuse_as(e.into(), None, rt.mime()))),
         };
         for path in paths {
-            let content = match spooled.try_clone() {
-                Ok(f) => f,
-                Err(e) => return refusal::refuse_as(AppError::Unexpected(e.into()).into(), None, rt.mime()),
-            };
+            let content = spooled
+                .try_clone()
+                .map_err(|e| Box::new(refusal::refuse_as(AppError::Unexpected(e.into()).into(), None, rt.mime())))?;
             admitted.request.set_upload(
                 path,
                 UploadValue { filename: file_name.clone(), content_type: content_type.clone(), content },
             );
         }
-        received += 1;
     }
-    if received != map.len() {
-        return bad(AppError::validation("the `map` names files the request does not carry"));
+    if received.len() != map.len() {
+        return Err(bad(AppError::validation("the `map` names files the request does not carry")));
     }
-    transport::run_admitted(req, state, caller, admitted, Method::Post, rt, started).await
+    Ok(admitted)
 }
 
 /// Streams a file part to an anonymous temporary file (removed by the system when closed),
-/// refusing it at the first byte over `limit`.
-async fn spool(field: &mut actix_multipart::Field, limit: u64) -> Result<std::fs::File, AppError> {
+/// refusing it at the first byte beyond what is `left` of the request's limit.
+async fn spool(field: &mut actix_multipart::Field, left: &mut u64, limit: u64) -> Result<std::fs::File, AppError> {
     let mut file = tempfile::tempfile().map_err(|e| AppError::Unexpected(e.into()))?;
-    let mut size: u64 = 0;
     while let Some(chunk) = field.next().await {
         let chunk = chunk.map_err(|e| AppError::validation(format!("the multipart body is malformed: {e}")))?;
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(AppError::LimitExceeded(format!("the file exceeds {limit} bytes")));
-        }
+        *left = left
+            .checked_sub(chunk.len() as u64)
+            .ok_or_else(|| AppError::LimitExceeded(format!("the files exceed {limit} bytes")))?;
         file.write_all(&chunk).map_err(|e| AppError::Unexpected(e.into()))?;
     }
     file.seek(SeekFrom::Start(0)).map_err(|e| AppError::Unexpected(e.into()))?;

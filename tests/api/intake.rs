@@ -222,7 +222,8 @@ straw_utilization_rate,2022-Q1,50\n\
 straw_utilization_rate,2099,50\n\
 straw_utilization_rate,2021,abc\n\
 straw_utilization_rate,2023,90\n\
-straw_utilization_rate,2023,91\n";
+straw_utilization_rate,2023,91\n\
+straw_utilization_rate,2020,9,0\n";
 
 /// Every row is checked before anything is stored; each refused row says where and why,
 /// in the caller's language, and the refused rows download with an error column.
@@ -253,6 +254,7 @@ async fn a_department_gets_row_level_errors_in_chinese_and_english() {
         (6, "周期", "FUTURE_PERIOD"),
         (7, "数值", "NOT_A_NUMBER"),
         (9, "指标代码", "DUPLICATE_ROW"),
+        (10, "", "INVALID_VALUE"),
     ]
     .iter()
     .map(|(r, c, k)| (*r, c.to_string(), k.to_string()))
@@ -260,7 +262,7 @@ async fn a_department_gets_row_level_errors_in_chinese_and_english() {
     assert_eq!(got, want, "{run}");
     assert_eq!(
         (run["rowsRead"].as_i64(), run["refused"].as_i64(), run["stored"].as_i64()),
-        (Some(8), Some(7), Some(0))
+        (Some(9), Some(8), Some(0))
     );
     assert_eq!(run["committed"], false);
     assert_eq!(run["errors"][0]["message"], "120 is not a percentage between 0 and 100");
@@ -273,7 +275,7 @@ async fn a_department_gets_row_level_errors_in_chinese_and_english() {
         import(&app, &farm, BAD_ROWS.as_bytes().to_vec(), "bad.csv", CSV, json!({ "dryRun": true }), Some("zh-CN"))
             .await;
     let errors = zh["data"]["importIndicatorValues"]["importRun"]["errors"].as_array().unwrap().clone();
-    assert_eq!(errors.len(), 7);
+    assert_eq!(errors.len(), 8);
     for e in &errors {
         let m = e["message"].as_str().unwrap();
         assert!(m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "Chinese: {m}");
@@ -286,7 +288,7 @@ async fn a_department_gets_row_level_errors_in_chinese_and_english() {
     assert_eq!(path, format!("/export/import-errors.xlsx?run={}", row_number(run["id"].as_str().unwrap())));
     // The receipt is a Node, under the same scope as its download.
     let node = r#"query($id: ID!) { node(id: $id) { ... on ImportRun { refused } } }"#;
-    assert_eq!(app.data(node, json!({ "id": run["id"] }), &farm).await["node"]["refused"], 7);
+    assert_eq!(app.data(node, json!({ "id": run["id"] }), &farm).await["node"]["refused"], 8);
     let water = app.department("water_resources_bureau").await;
     assert!(app.data(node, json!({ "id": run["id"] }), &water).await["node"].is_null());
     let (status, headers, body) = download(&app, &farm, &path.replace(".xlsx", ".csv")).await;
@@ -294,7 +296,7 @@ async fn a_department_gets_row_level_errors_in_chinese_and_english() {
     assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
     let rows = csv_rows(&body);
     assert_eq!(rows[0][..7], ["行号", "出错列", "错误代码", "错误说明", "指标代码", "周期", "数值"]);
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), 9);
     assert_eq!(
         rows[1][..7],
         [
@@ -319,7 +321,7 @@ async fn a_department_gets_row_level_errors_in_chinese_and_english() {
     let run = import_ok(&app, &farm, BAD_ROWS.as_bytes().to_vec(), "bad.csv", json!({ "validRowsOnly": true })).await;
     assert_eq!(
         (run["stored"].as_i64(), run["refused"].as_i64(), run["committed"].as_bool()),
-        (Some(1), Some(7), Some(true))
+        (Some(1), Some(8), Some(true))
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM indicator_value").await, values + 1);
 }
@@ -692,4 +694,87 @@ async fn the_command_line_imports_a_file_with_a_summary() {
     std::fs::write(&file, "指标代码,周期,数值\nnatural_shoreline_retention_rate,2022,60\n").unwrap();
     let out = run_cli(&app.database_url, &["import", "values", path, "--unit", "agriculture_rural_bureau"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("OUT_OF_SCOPE"));
+}
+
+/// Malformed multipart requests are refused before anything runs, and write nothing.
+#[tokio::test]
+async fn malformed_multipart_requests_are_refused() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_app().await;
+    let farm = app.department("agriculture_rural_bureau").await;
+    let operations = json!({ "query": IMPORT, "variables": { "input": { "file": null } } }).to_string();
+    let file =
+        || Part::bytes("指标代码,周期,数值\nstraw_utilization_rate,2022,90\n".as_bytes().to_vec()).file_name("v.csv");
+    let map = json!({ "0": ["variables.input.file"] }).to_string();
+    let cases: Vec<(&str, Form)> = vec![
+        (
+            "a part sent twice",
+            Form::new()
+                .text("operations", operations.clone())
+                .text("map", map.clone())
+                .part("0", file())
+                .part("0", file()),
+        ),
+        (
+            "a part not in the map",
+            Form::new()
+                .text("operations", operations.clone())
+                .text("map", map.clone())
+                .part("0", file())
+                .part("1", file()),
+        ),
+        (
+            "a file the map names is missing",
+            Form::new().text("operations", operations.clone()).text("map", map.clone()),
+        ),
+        ("no map", Form::new().text("operations", operations.clone()).part("0", file())),
+        (
+            "the map first",
+            Form::new().text("map", map.clone()).text("operations", operations.clone()).part("0", file()),
+        ),
+        (
+            "operations that are not JSON",
+            Form::new().text("operations", "{").text("map", map.clone()).part("0", file()),
+        ),
+        (
+            "a map that is not an object of lists",
+            Form::new().text("operations", operations.clone()).text("map", "[1]").part("0", file()),
+        ),
+        (
+            "a batch",
+            Form::new().text("operations", format!("[{operations}]")).text("map", map.clone()).part("0", file()),
+        ),
+    ];
+    let footprint = app.write_footprint().await;
+    for (what, form) in cases {
+        let resp = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("apollo-require-preflight", "true")
+            .bearer_auth(&farm)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{what}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{what}: {body}");
+    }
+    // A subscription is served over WebSocket only, whatever carries it.
+    let subscription =
+        json!({ "query": "subscription { indicatorValueChanged { action } }", "variables": {} }).to_string();
+    let form = Form::new().text("operations", subscription).text("map", "{}");
+    let resp = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("apollo-require-preflight", "true")
+        .bearer_auth(&farm)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(app.write_footprint().await, footprint);
+    assert_eq!(app.count("SELECT COUNT(*) FROM import_run").await, 0);
 }

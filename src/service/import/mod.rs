@@ -304,6 +304,16 @@ struct Checker<'a> {
     taken: HashMap<(i32, Period), u64>,
 }
 
+/// A cell's text as an error report keeps it: at most 200 characters (a hostile file's huge
+/// cells are not copied into every message and receipt).
+fn short(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
 fn text_of(cell: Option<&CellValue>) -> Option<&str> {
     match cell {
         Some(CellValue::Text(t)) => Some(t.as_str()),
@@ -317,7 +327,8 @@ impl Checker<'_> {
     }
 
     fn check(&mut self, row: &RawRow) -> Result<ValidRow, RowError> {
-        let display = |cells: &[CellValue]| cells.iter().map(CellValue::display).collect::<Vec<_>>();
+        let display =
+            |cells: &[CellValue]| cells.iter().take(read::MAX_COLUMNS).map(|c| short(&c.display())).collect::<Vec<_>>();
         let cells = match &row.cells {
             Ok(c) => c,
             Err(message) => {
@@ -366,6 +377,17 @@ impl Checker<'_> {
     ) -> Result<(Arc<indicator::Model>, CheckedReport, Option<i32>), (Option<usize>, (RowCode, String))> {
         let h = &self.header;
         let cell = |i: Option<usize>| i.and_then(|i| cells.get(i));
+        // A value under no header is a shifted row (a stray separator): refused, not dropped.
+        if let Some(i) = cells
+            .iter()
+            .enumerate()
+            .position(|(i, c)| *c != CellValue::Empty && h.names.get(i).is_none_or(String::is_empty))
+        {
+            return Err((
+                None,
+                row_error(RowCode::InvalidValue, format!("column {} has a value but no header", i + 1)),
+            ));
+        }
         // A formula anywhere the import reads is refused first: its cached result may be stale.
         for i in [Some(h.indicator), Some(h.period), h.value, h.implemented, h.note, h.expected_revision]
             .into_iter()
@@ -388,6 +410,7 @@ impl Checker<'_> {
             Some(c) => c.display(),
         };
         let Some(indicator) = self.known.by_code.get(&code) else {
+            let code = short(&code);
             return Err((
                 Some(h.indicator),
                 row_error(RowCode::UnknownIndicator, format!("no indicator has the code {code}")),
@@ -409,6 +432,7 @@ impl Checker<'_> {
             Some(c) => c.display(),
         };
         let period = Period::parse(&period).map_err(|_| {
+            let period = short(&period);
             (
                 Some(h.period),
                 row_error(RowCode::InvalidPeriod, format!("{period} is not a period such as 2022, 2022-Q3 or 2022-07")),
@@ -445,12 +469,12 @@ impl Checker<'_> {
                 }
                 Some(CellValue::Text(t)) => {
                     let v = ExactDecimal::parse(t.trim_end_matches('%').trim())
-                        .map_err(|_| (i, row_error(RowCode::NotANumber, format!("{} is not a number", t))))?;
+                        .map_err(|_| (i, row_error(RowCode::NotANumber, format!("{} is not a number", short(t)))))?;
                     indicator.kind.check_value(v).map_err(|e| (i, row_error(RowCode::OutOfRange, e.0)))?;
                     value = Some(v);
                 }
                 Some(other) => {
-                    let shown = other.display();
+                    let shown = short(&other.display());
                     return Err((i, row_error(RowCode::NotANumber, format!("{shown} is not a number"))));
                 }
             }
@@ -470,7 +494,7 @@ impl Checker<'_> {
                     ))
                 }
                 Some(CellValue::Bool(b)) => *b,
-                Some(other) => match other.display().to_lowercase().as_str() {
+                Some(other) => match short(&other.display()).to_lowercase().as_str() {
                     // The template's 是/否, and the values export's words for them (each
                     // commitment's, see `Commitment::answer_words`).
                     "是" | "已落实" | "已完成" | "符合" | "yes" | "true" | "1" | "y" => true,
@@ -512,7 +536,7 @@ impl Checker<'_> {
         let expected_revision = match cell(h.expected_revision) {
             None | Some(CellValue::Empty) => None,
             Some(c) => {
-                let shown = c.display();
+                let shown = short(&c.display());
                 match shown.parse::<i32>() {
                     Ok(r) if r >= 0 => Some(r),
                     _ => {

@@ -150,8 +150,13 @@ impl RowSource for CsvRows {
                     if self.record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
                         continue;
                     }
-                    let mut cells = Vec::with_capacity(self.record.len());
-                    for c in self.record.iter() {
+                    let mut cells = Vec::with_capacity(self.record.len().min(MAX_COLUMNS));
+                    // Cells beyond MAX_COLUMNS are read as one more non-empty cell at most
+                    // (so that a value under no header is still seen and refused).
+                    for (i, c) in self.record.iter().enumerate() {
+                        if i > MAX_COLUMNS {
+                            break;
+                        }
                         match std::str::from_utf8(c) {
                             Ok(t) if t.trim().is_empty() => cells.push(CellValue::Empty),
                             Ok(t) => cells.push(CellValue::Text(t.trim().to_string())),
@@ -297,7 +302,7 @@ fn send_rows<RS: Read + Seek>(
         let entry = current.get_or_insert_with(|| (row, Vec::new()));
         let index = col as usize;
         // A cell far to the right of the columns that matter is not read into memory.
-        if index >= MAX_COLUMNS {
+        if index > MAX_COLUMNS {
             continue;
         }
         if entry.1.len() <= index {
