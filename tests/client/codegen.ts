@@ -17,6 +17,8 @@ const scalars = {
   DateTime: 'string',
   // Any JSON value (audit before/after states).
   JSON: 'unknown',
+  // A file of a GraphQL multipart request (apollo-upload-client sends File / Blob).
+  Upload: 'File | Blob',
 } as const;
 
 const config: CodegenConfig = {

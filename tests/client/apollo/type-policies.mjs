@@ -46,6 +46,8 @@ export const possibleTypes = {
     'Assessment',
     'AuditEvent',
     'Domain',
+    'EvidenceFile',
+    'ImportRun',
     'Indicator',
     'IndicatorValue',
     'Plan',
