@@ -385,9 +385,9 @@ impl crate::service::import::Progress for ImportProgress {
             Some(bar) => {
                 let style = match total {
                     Some(_) => indicatif::ProgressStyle::with_template(
-                        "{msg:>9} [{bar:40}] {pos}/{len} rows ({per_sec}, {eta} left)",
+                        "{msg:>9} [{bar:40}] {human_pos}/{human_len} rows ({elapsed}, {eta} left)",
                     ),
-                    None => indicatif::ProgressStyle::with_template("{msg:>9} {spinner} {pos} rows ({per_sec})"),
+                    None => indicatif::ProgressStyle::with_template("{msg:>9} {spinner} {human_pos} rows ({elapsed})"),
                 };
                 if let Ok(style) = style {
                     bar.set_style(style.progress_chars("=> "));

@@ -778,3 +778,31 @@ async fn malformed_multipart_requests_are_refused() {
     assert_eq!(app.write_footprint().await, footprint);
     assert_eq!(app.count("SELECT COUNT(*) FROM import_run").await, 0);
 }
+
+/// An upload that trickles in is cut at the upload timeout (408), and stores nothing.
+#[tokio::test]
+async fn a_slow_upload_is_cut_at_the_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|s| s.server.upload_timeout_ms = 500).await;
+    let farm = app.department("agriculture_rural_bureau").await;
+    let boundary = "b0undary";
+    let operations = json!({ "query": IMPORT, "variables": { "input": { "file": null } } }).to_string();
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{operations}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"map\"\r\n\r\n{{\"0\":[\"variables.input.file\"]}}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"0\"; filename=\"v.csv\"\r\n\r\n指标代码,周期,数值\n"
+    );
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {farm}\r\nApollo-Require-Preflight: 1\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 100000\r\n\r\n{head}"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(app.count("SELECT COUNT(*) FROM import_run").await, 0);
+}
