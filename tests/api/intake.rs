@@ -395,6 +395,12 @@ async fn bad_files_are_refused_and_store_nothing() {
             "values.csv",
             "BAD_USER_INPUT",
         ),
+        (
+            "two headers for one column",
+            "指标代码,周期,数值,value\nstraw_utilization_rate,2022,90,91\n".as_bytes().to_vec(),
+            "values.csv",
+            "BAD_USER_INPUT",
+        ),
         ("a header only", "指标代码,周期,数值\n".as_bytes().to_vec(), "values.csv", "OK"),
         ("an empty file", Vec::new(), "values.csv", "BAD_USER_INPUT"),
         ("a zip bomb", zip_bomb(64 << 20), "values.xlsx", "LIMIT_EXCEEDED"),

@@ -216,7 +216,7 @@ fn read_header(row: &RawRow) -> AppResult<Header> {
     let cells = row.cells.as_ref().map_err(|e| AppError::validation(format!("the header row cannot be read: {e}")))?;
     let names: Vec<String> = cells.iter().map(CellValue::display).collect();
     let mut found: HashMap<usize, Column> = HashMap::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, name) in names.iter().enumerate() {
         if name.is_empty() {
             continue;
@@ -226,11 +226,10 @@ fn read_header(row: &RawRow) -> AppResult<Header> {
                 "the header has an unknown column {name:?}; expected {EXPECTED_COLUMNS}"
             )));
         };
-        if let Some(first) = seen.insert(name.clone(), i) {
-            let _ = first;
-            return Err(AppError::validation(format!("the header names the column {name:?} twice")));
-        }
-        if column != Column::Informational && found.values().any(|c| *c == column) {
+        // The same header twice, or two headers for one column (数值 and value).
+        let repeated =
+            !seen.insert(name.clone()) || (column != Column::Informational && found.values().any(|c| *c == column));
+        if repeated {
             return Err(AppError::validation(format!("the header names the column {name:?} twice")));
         }
         found.insert(i, column);
