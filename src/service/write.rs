@@ -3,9 +3,11 @@
 //!
 //! A service begins a [`Write`], does its statements on [`Write::tx`], and ends with
 //! [`Write::commit`], which takes the [`Record`] of what was done: there is no other commit,
-//! so a write without its audit event cannot be written. The record's key is built once
-//! and serves the audit event and the change alike. Dropping a `Write` (an error, a lost
-//! race) rolls everything back.
+//! so a write without its audit event cannot be written. A write of many records (a bulk
+//! import) records each with [`Write::append`] and ends with [`Write::finish`], which
+//! commits only when something was recorded. The record's key is built once and serves the
+//! audit event and the change alike. Dropping a `Write` (an error, a lost race, a dry run)
+//! rolls everything back.
 
 use sea_orm::DatabaseTransaction;
 use serde_json::Value as Json;
