@@ -909,3 +909,47 @@ pub fn error_table(run: &import_run::Model) -> crate::service::export::Table {
         .collect();
     crate::service::export::Table { title: format!("导入错误 {}", run.id), headers, rows }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_the_templates_chinese_or_english() {
+        assert_eq!(column_of("指标代码"), Some(Column::Indicator));
+        assert_eq!(column_of(" Indicator Code "), Some(Column::Indicator));
+        assert_eq!(column_of("是否完成（是/否）"), Some(Column::Implemented));
+        assert_eq!(column_of("expected-revision"), Some(Column::ExpectedRevision));
+        assert_eq!(column_of("按时截止日（UTC+8）"), Some(Column::Informational));
+        assert_eq!(column_of("数值2"), None);
+    }
+
+    #[test]
+    fn a_header_needs_its_columns_once() {
+        let header = |cells: &[&str]| {
+            read_header(&RawRow {
+                number: 1,
+                cells: Ok(cells.iter().map(|c| CellValue::Text(c.to_string())).collect()),
+            })
+        };
+        assert!(header(&["指标代码", "周期", "数值"]).is_ok());
+        assert!(header(&["指标代码", "周期", "是否完成"]).is_ok());
+        for bad in [
+            &["指标代码", "周期"][..],
+            &["周期", "数值"],
+            &["指标代码", "周期", "数值", "value"],
+            &["指标代码", "周期", "数值", "x"],
+        ] {
+            assert!(matches!(header(bad), Err(AppError::Validation(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn long_cells_are_cut_for_messages() {
+        assert_eq!(short("abc"), "abc");
+        let long = "数".repeat(300);
+        let cut = short(&long);
+        assert_eq!(cut.chars().count(), 201);
+        assert!(cut.ends_with('…'));
+    }
+}

@@ -108,7 +108,9 @@ fn is_utf8(head: &[u8]) -> bool {
 struct CsvRows {
     reader: csv::Reader<Box<dyn Read + Send>>,
     record: csv::ByteRecord,
-    number: u64,
+    /// Line breaks inside quoted cells so far: a spreadsheet shows such a record as one
+    /// row, so a record's row is its first line less these.
+    inner_line_breaks: u64,
     utf8: bool,
 }
 
@@ -133,7 +135,7 @@ impl CsvRows {
             )
         };
         let reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(source);
-        Ok(CsvRows { reader, record: csv::ByteRecord::new(), number: 0, utf8 })
+        Ok(CsvRows { reader, record: csv::ByteRecord::new(), inner_line_breaks: 0, utf8 })
     }
 }
 
@@ -141,11 +143,15 @@ impl RowSource for CsvRows {
     fn next_row(&mut self) -> AppResult<Option<RawRow>> {
         loop {
             let read = self.reader.read_byte_record(&mut self.record);
-            self.number += 1;
-            let number = self.number;
             match read {
                 Ok(false) => return Ok(None),
                 Ok(true) => {
+                    // The row a spreadsheet shows it on: blank lines count, line breaks
+                    // inside quoted cells do not.
+                    let line = self.record.position().map_or(1, csv::Position::line);
+                    let number = line.saturating_sub(self.inner_line_breaks);
+                    self.inner_line_breaks +=
+                        self.record.iter().map(|c| c.iter().filter(|b| **b == b'\n').count() as u64).sum::<u64>();
                     // A line with nothing in it (Excel's trailing lines) is no row.
                     if self.record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
                         continue;
@@ -173,7 +179,11 @@ impl RowSource for CsvRows {
                 }
                 Err(e) => match e.kind() {
                     csv::ErrorKind::Io(_) => return Err(AppError::Unexpected(anyhow::Error::new(e))),
-                    _ => return Ok(Some(RawRow { number, cells: Err(format!("the row is not valid CSV: {e}")) })),
+                    _ => {
+                        let line = e.position().map_or(1, csv::Position::line);
+                        let number = line.saturating_sub(self.inner_line_breaks);
+                        return Ok(Some(RawRow { number, cells: Err(format!("the row is not valid CSV: {e}")) }));
+                    }
                 },
             }
         }
@@ -352,5 +362,57 @@ impl RowSource for XlsxRows {
             // The reader finished (and dropped its sender).
             Err(_) => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_utf8_character_cut_at_the_end_of_the_sample_is_still_utf8() {
+        let text = "指标代码,周期".as_bytes();
+        assert!(is_utf8(text));
+        // The sample ends in the middle of 期 (three bytes).
+        assert!(is_utf8(&text[..text.len() - 1]));
+        let (gb, _, _) = encoding_rs::GB18030.encode("指标代码,周期");
+        assert!(!is_utf8(&gb), "GB18030 Chinese is not UTF-8");
+    }
+
+    #[test]
+    fn the_content_decides_the_format() {
+        let sniffed = |bytes: &[u8]| {
+            let mut f = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut f, bytes).unwrap();
+            f.seek(SeekFrom::Start(0)).unwrap();
+            sniff(&mut f).unwrap()
+        };
+        assert_eq!(sniffed(b"PK\x03\x04rest"), Some(FileFormat::Xlsx));
+        assert_eq!(sniffed("指标代码,周期\n".as_bytes()), Some(FileFormat::Csv));
+        assert_eq!(sniffed(b"\x89PNG\r\n\x1a\n\0\0"), None);
+        assert_eq!(sniffed(b"MZ\x90\x00"), None);
+        assert_eq!(sniffed(b""), None);
+    }
+
+    #[test]
+    fn a_csv_row_reads_trimmed_cells_and_skips_blank_lines() {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, "\u{feff}a, b ,\n\n , \nc,\"d,e\"\n\"two\nlines\",x\ny\n".as_bytes())
+            .unwrap();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        let mut rows = CsvRows::open(f).unwrap();
+        let first = rows.next_row().unwrap().unwrap();
+        assert_eq!(first.number, 1);
+        assert_eq!(
+            first.cells.unwrap(),
+            vec![CellValue::Text("a".into()), CellValue::Text("b".into()), CellValue::Empty]
+        );
+        let next = rows.next_row().unwrap().unwrap();
+        assert_eq!(next.number, 4, "blank lines are counted as rows, as a spreadsheet shows them");
+        assert_eq!(next.cells.unwrap(), vec![CellValue::Text("c".into()), CellValue::Text("d,e".into())]);
+        let quoted = rows.next_row().unwrap().unwrap();
+        assert_eq!((quoted.number, quoted.cells.unwrap()[0].clone()), (5, CellValue::Text("two\nlines".into())));
+        assert_eq!(rows.next_row().unwrap().unwrap().number, 6, "a cell's line break is not a row");
+        assert!(rows.next_row().unwrap().is_none());
     }
 }
