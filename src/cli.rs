@@ -440,10 +440,8 @@ async fn import_values(
     crate::db::migrate::require_current(&db).await?;
     let unit = match unit {
         Some(code) => {
-            let u = crate::service::units::get_unit(&db.conn, &code).await?;
-            let groups = crate::service::units::groups_of(&db.conn, &[u.id]).await?;
-            let group_ids: Vec<i32> = groups.get(&u.id).map(|g| g.iter().map(|g| g.id).collect()).unwrap_or_default();
-            Some((u.id, group_ids))
+            let (unit, groups) = crate::service::units::unit_with_groups(&db.conn, &code).await?;
+            Some((unit.id, groups))
         }
         None => None,
     };

@@ -147,7 +147,7 @@ pub async fn attach(
     target: Attachment,
     mut upload: Upload,
     max_bytes: u64,
-) -> AppResult<evidence_file::Model> {
+) -> AppResult<EvidenceFile> {
     let name = crate::domain::text::bounded("file name", upload.name.trim(), 200)?;
     let size = upload.file.metadata().map_err(|e| AppError::Unexpected(e.into()))?.len();
     if size > max_bytes {
@@ -207,7 +207,11 @@ pub async fn attach(
             "sizeBytes": size, "valueId": value_id, "progressId": progress_id,
         })));
     write.commit(actor, record).await?;
-    Ok(stored)
+    Ok(EvidenceFile {
+        file: stored,
+        content_type: kind.media_type().to_string(),
+        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+    })
 }
 
 /// An evidence file with its blob's facts (not its bytes).

@@ -33,6 +33,14 @@ pub async fn get_unit(db: &impl ConnectionTrait, code: &UnitCode) -> AppResult<u
     find_unit(db, code).await?.ok_or_else(|| AppError::not_found(format!("no unit has the code {code}")))
 }
 
+/// A unit by its code with the ids of the groups it belongs to (whose tasks are its own too,
+/// see `policy::acting_units`): what the scoped reads and writes "for a unit" start from.
+pub async fn unit_with_groups(db: &impl ConnectionTrait, code: &UnitCode) -> AppResult<(unit::Model, Vec<i32>)> {
+    let unit = get_unit(db, code).await?;
+    let groups = groups_of(db, &[unit.id]).await?.remove(&unit.id).unwrap_or_default();
+    Ok((unit, groups.iter().map(|g| g.id).collect()))
+}
+
 pub async fn units_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> AppResult<HashMap<i32, unit::Model>> {
     let rows = unit::Entity::find().filter(unit::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().map(|u| (u.id, u)).collect())

@@ -46,9 +46,9 @@ impl IntakeMutation {
         let unit = match input.unit_code.as_deref() {
             None => None,
             Some(code) => {
-                let u = units::get_unit(&db.conn, &UnitCode::parse(code).map_err(AppError::from)?).await?;
-                let groups = units::groups_of(&db.conn, &[u.id]).await?;
-                Some((u.id, groups.get(&u.id).map(|g| g.iter().map(|g| g.id).collect::<Vec<_>>()).unwrap_or_default()))
+                let (unit, groups) =
+                    units::unit_with_groups(&db.conn, &UnitCode::parse(code).map_err(AppError::from)?).await?;
+                Some((unit.id, groups))
             }
         };
         let scope = policy::import_scope(actor.identity, unit.as_ref().map(|(id, g)| (*id, g.as_slice())))?;
@@ -92,13 +92,6 @@ impl IntakeMutation {
             settings.limits.max_evidence_bytes,
         )
         .await?;
-        let file = match target {
-            Attachment::Value(id) => evidence::files_of(&db.conn, &[id], &[]).await?,
-            Attachment::Progress(id) => evidence::files_of(&db.conn, &[], &[id]).await?,
-        }
-        .into_iter()
-        .find(|f| f.file.id == stored.id)
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("an attached file not found")))?;
-        Ok(AttachEvidenceFilePayload { evidence_file: EvidenceFile(file) })
+        Ok(AttachEvidenceFilePayload { evidence_file: EvidenceFile(stored) })
     }
 }

@@ -31,14 +31,8 @@ impl CalendarQuery {
         let scope = match unit_code {
             None => policy::calendar_scope(identity, None)?,
             Some(code) => {
-                let unit = units::get_unit(&db.conn, &UnitCode::parse(&code).map_err(AppError::from)?).await?;
-                let groups: Vec<i32> = units::groups_of(&db.conn, &[unit.id])
-                    .await?
-                    .remove(&unit.id)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|g| g.id)
-                    .collect();
+                let code = UnitCode::parse(&code).map_err(AppError::from)?;
+                let (unit, groups) = units::unit_with_groups(&db.conn, &code).await?;
                 policy::calendar_scope(identity, Some((unit.id, &groups)))?
             }
         };

@@ -925,6 +925,15 @@ mod tests {
     }
 
     #[test]
+    fn every_column_of_the_import_template_is_understood() {
+        // The template (service::export) and the import name the columns twice; this keeps
+        // them the same.
+        for h in crate::service::export::IMPORT_TEMPLATE_HEADERS {
+            assert!(column_of(h).is_some(), "{h}");
+        }
+    }
+
+    #[test]
     fn a_header_needs_its_columns_once() {
         let header = |cells: &[&str]| {
             read_header(&RawRow {
